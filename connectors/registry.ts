@@ -1,0 +1,24 @@
+/** Builds every connector from the settings. Adding a connector means adding it here and giving it a folder. */
+import type { Settings } from '../src/config/settings.js';
+import type { Logger } from '../src/logger.js';
+import type { Connector } from './connector.js';
+import { createEmailConnector } from './email/email-connector.js';
+import { createSalesforceConnector } from './salesforce/salesforce-connector.js';
+import { createSlackConnector } from './slack/slack-connector.js';
+
+export function createConnectors(settings: Readonly<Settings>, logger: Logger): Map<string, Connector> {
+  const connectors: Connector[] = [
+    createEmailConnector({ smtpUrl: settings.smtpUrl, from: settings.mailFrom, outboxDir: settings.outboxDir }),
+    createSlackConnector(
+      { token: settings.slackToken, apiUrl: settings.slackApiUrl, outboxDir: settings.outboxDir },
+      logger.child({ connector: 'slack' }),
+    ),
+    createSalesforceConnector({ ...settings.salesforce, outboxDir: settings.outboxDir }, logger.child({ connector: 'salesforce' })),
+  ];
+  return new Map(connectors.map((connector) => [connector.name, connector]));
+}
+
+/** The templates each connector offers, as the rule loader checks them. */
+export function templatesOf(connectors: ReadonlyMap<string, Connector>): Map<string, readonly string[]> {
+  return new Map([...connectors].map(([name, connector]) => [name, connector.templates]));
+}

@@ -1,0 +1,14 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The folder holding the hub's package.json, whether this file runs from src/ or from dist/src/. */
+export function packageRoot(): string {
+  let folder = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(folder, 'package.json'))) {
+    const parent = path.dirname(folder);
+    if (parent === folder) throw new Error('cannot find the hub package folder above ' + fileURLToPath(import.meta.url));
+    folder = parent;
+  }
+  return folder;
+}
