@@ -40,13 +40,22 @@ export interface RunningHub {
 }
 
 /** Connects to Redis and waits for it, failing with a one-line message when it cannot be reached. */
-async function connectRedis(redisUrl: string, role: 'producer' | 'worker', timeoutMs = 3000): Promise<Redis> {
-  const redis = createRedis(redisUrl, role);
+export async function connectRedis(redisUrl: string, role: 'producer' | 'worker', logger: Logger, timeoutMs = 3000): Promise<Redis> {
+  let connected = false;
+  const redis = createRedis(redisUrl, role, (error) => {
+    if (connected) logger.error({ role, err: error }, 'redis connection error');
+  });
+  let timer: NodeJS.Timeout | undefined;
   try {
+    // A producer has no offline queue, so it must be connected before its first command.
     await Promise.race([
-      redis.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs)),
+      new Promise<void>((resolve) => (redis.status === 'ready' ? resolve() : redis.once('ready', () => resolve()))),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
     ]);
+    await redis.ping();
+    connected = true;
     return redis;
   } catch (error) {
     redis.disconnect();
@@ -54,12 +63,14 @@ async function connectRedis(redisUrl: string, role: 'producer' | 'worker', timeo
       `cannot reach Redis at ${redisUrl} (${(error as Error).message}). Start one with ` +
         '`redis-server --daemonize yes` or `docker compose up -d redis`, or set REDIS_URL.',
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 export async function startHub(settings: Readonly<Settings>, role: Role, logger: Logger): Promise<RunningHub> {
-  const producer = await connectRedis(settings.redisUrl, 'producer');
-  const workerRedis = role === 'api' ? null : await connectRedis(settings.redisUrl, 'worker');
+  const producer = await connectRedis(settings.redisUrl, 'producer', logger);
+  const workerRedis = role === 'api' ? null : await connectRedis(settings.redisUrl, 'worker', logger);
   const store = await openStore(settings.databaseUrl);
 
   const connectors = createConnectors(settings, logger);

@@ -2,10 +2,9 @@
 import { createConnectors, templatesOf } from '../../connectors/registry.js';
 import type { Settings } from '../config/settings.js';
 import { HookSecrets } from '../ingress/hook-secrets.js';
-import { startHub, type Role } from '../hub.js';
+import { connectRedis, startHub, type Role } from '../hub.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../mirror/open-store.js';
-import { createRedis } from '../queue/queues.js';
 import { isRepliersEvent, repliersEvents } from '../repliers/events.js';
 import { formatProblem, loadRuleSet, RuleLoadError } from '../rules/load-rules.js';
 
@@ -41,7 +40,7 @@ export async function expectWebhooks(settings: Readonly<Settings>, events: strin
     throw new UsageError(`unknown event(s): ${unknown.join(', ')}; use one of ${repliersEvents.join(', ')}`);
   }
   const seconds = minutes ? minutes * 60 : settings.handshakeWindowSeconds;
-  const redis = createRedis(settings.redisUrl, 'producer');
+  const redis = await connectRedis(settings.redisUrl, 'producer', createLogger(settings.logLevel));
   const store = await openStore(settings.databaseUrl);
   try {
     const secrets = new HookSecrets(store, redis, settings.queuePrefix);

@@ -59,10 +59,12 @@ function describeRecipient(world: DemoWorld, label: string): string {
   return label.replace(/^channel:/, 'channel ');
 }
 
-function describeDelivery(world: DemoWorld, delivery: DeliveryRecord): string {
+function describeDelivery(world: DemoWorld, delivery: DeliveryRecord, outboxDir: string): string {
   const where = delivery.status === 'sent' ? (delivery.receipt ?? '') : (delivery.lastError ?? '');
+  const inOutbox = delivery.status === 'sent' && where.startsWith(outboxDir + path.sep);
   const shown = where.startsWith('/') ? path.relative(process.cwd(), where) : where;
-  return `    ${delivery.connector.padEnd(10)} ${delivery.status.padEnd(7)} ${describeRecipient(world, delivery.recipient)}  (rule ${delivery.ruleId})\n      ${shown}`;
+  const status = inOutbox ? 'outbox' : delivery.status;
+  return `    ${delivery.connector.padEnd(10)} ${status.padEnd(7)} ${describeRecipient(world, delivery.recipient)}  (rule ${delivery.ruleId})\n      ${shown}`;
 }
 
 async function sendEvent(standIn: RepliersStandIn, event: string, label: string, body: unknown): Promise<SentEvent> {
@@ -181,7 +183,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const done = entry.eventId ? (byId.get(entry.eventId) ?? null) : null;
       results.push({ label: entry.label, status: entry.status, finished: done });
       print(`  ${entry.label}\n    HTTP ${entry.status}, ${done ? `${done.event.outcome}: ${done.event.outcomeDetail}` : 'not accepted'}`);
-      for (const delivery of done?.deliveries ?? []) print(describeDelivery(world, delivery));
+      for (const delivery of done?.deliveries ?? []) print(describeDelivery(world, delivery, path.resolve(settings.outboxDir)));
     }
 
     const outbox = [...hub.connectors.values()].filter((connector) => connector.mode === 'outbox');

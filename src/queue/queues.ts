@@ -24,8 +24,13 @@ export interface EventJobData {
  * Opens an ioredis connection. Producers fail fast while Redis is down (no offline queue) so the ingress can
  * answer 503; workers block on Redis and must be allowed unlimited retries per request.
  */
-export function createRedis(redisUrl: string, role: 'producer' | 'worker', extra: RedisOptions = {}): Redis {
-  return new Redis(redisUrl, {
+export function createRedis(
+  redisUrl: string,
+  role: 'producer' | 'worker',
+  onError: (error: Error) => void = () => {},
+  extra: RedisOptions = {},
+): Redis {
+  const redis = new Redis(redisUrl, {
     maxRetriesPerRequest: role === 'worker' ? null : 1,
     enableOfflineQueue: role === 'worker',
     connectTimeout: 3000,
@@ -34,6 +39,17 @@ export function createRedis(redisUrl: string, role: 'producer' | 'worker', extra
     lazyConnect: false,
     ...extra,
   });
+  // Without a listener ioredis prints every failed reconnect to stderr; the caller decides what to log.
+  let lastMessage = '';
+  redis.on('error', (error: Error) => {
+    if (error.message === lastMessage) return;
+    lastMessage = error.message;
+    onError(error);
+  });
+  redis.on('ready', () => {
+    lastMessage = '';
+  });
+  return redis;
 }
 
 export function eventJobOptions(dedupeWindowSeconds: number): JobsOptions {

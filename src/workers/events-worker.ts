@@ -97,7 +97,7 @@ export async function processEvent(options: EventsWorkerOptions, job: Job<EventJ
   }
 
   const outcome = deliveries.length > 0 ? 'routed' : 'ignored';
-  const detail = [`${deliveries.length} deliveries`, ...problems].join('; ');
+  const detail = [`${deliveries.length} ${deliveries.length === 1 ? 'delivery' : 'deliveries'}`, ...problems].join('; ');
   await store.setEventOutcome(eventId, outcome, detail, ruleSet.version, new Date().toISOString());
   log.info({ deliveries: deliveries.length, ruleSetVersion: ruleSet.version, outcome }, 'event routed');
   return detail;

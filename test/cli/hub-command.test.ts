@@ -1,0 +1,111 @@
+/** The `hub` command as a user runs it, in a child process. */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { redisUrl, repoRoot, sharedData } from '../helpers/test-hub.js';
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+// The loader is named by its full path because the child runs from a folder with no node_modules of its own.
+const tsxLoader = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+
+function runHub(args: string[], env: Record<string, string>, cwd: string): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
+      cwd,
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('hub demo', () => {
+  it('runs on the Ottawa listings and names their addresses', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'hub-demo-'));
+    try {
+      const result = await runHub(
+        ['demo', '--listings', path.join(sharedData, 'repliers/listings-search-ottawa.json')],
+        { REDIS_URL: redisUrl, RULES_DIR: path.join(repoRoot, 'rules') },
+        cwd,
+      );
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('listing.updated: price drop on 62 Erin Crescent, Ottawa');
+      expect(result.stdout).toContain('routed: 3 deliveries');
+      expect(result.stdout).toContain('listing.updated: 10 Garrison Street, Ottawa sold');
+      expect(result.stdout).toContain('channel #listing-alerts');
+      expect(result.stdout.match(/email +outbox/g)).toHaveLength(3);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+describe('hub start', () => {
+  it('says in one line when Redis cannot be reached', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'hub-start-'));
+    try {
+      // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+      const result = await runHub(['start'], { REDIS_URL: 'redis://127.0.0.1:1', RULES_DIR: path.join(repoRoot, 'rules') }, cwd);
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^hub: cannot reach Redis at redis:\/\/127\.0\.0\.1:1 .*redis-server/);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  it('rejects an invalid setting naming the variable', async () => {
+    const result = await runHub(['start'], { PORT: 'eighty' }, os.tmpdir());
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('hub: PORT must be an integer from 0 to 65535; got "eighty".');
+  });
+});
+
+describe('hub webhooks expect', () => {
+  it('opens the handshake window in Redis', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'hub-expect-'));
+    const prefix = `hub-test-expect-${process.pid}`;
+    const redis = new Redis(redisUrl);
+    try {
+      const result = await runHub(['webhooks', 'expect', 'listing.updated', '--minutes', '2'], { REDIS_URL: redisUrl, QUEUE_PREFIX: prefix }, cwd);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(result.stdout.trim()).toBe('expecting a handshake on /webhooks/repliers/listing.updated for 2 minutes');
+      const ttl = await redis.ttl(`${prefix}:expect:listing.updated`);
+      expect(ttl).toBeGreaterThan(100);
+      expect(ttl).toBeLessThanOrEqual(120);
+    } finally {
+      await redis.del(`${prefix}:expect:listing.updated`);
+      redis.disconnect();
+      await rm(cwd, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects an unknown event name', async () => {
+    const result = await runHub(['webhooks', 'expect', 'listing.exploded'], { REDIS_URL: redisUrl }, os.tmpdir());
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^hub: unknown event\(s\): listing\.exploded; use one of agent\.created/);
+  });
+});
+
+describe('hub rules check', () => {
+  it('accepts the shipped rules', async () => {
+    const result = await runHub(['rules', 'check', '--dir', path.join(repoRoot, 'rules')], {}, os.tmpdir());
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^3 rules are valid \(3 enabled\), version [0-9a-f]{12}$/m);
+  });
+});
