@@ -1,0 +1,164 @@
+/**
+ * Versioned schema changes for the PostgreSQL store, applied in order and recorded in `schema_migrations`.
+ *
+ * Tables are created unqualified, so they land in the first schema of the connection's `search_path`. Every text
+ * column uses the "C" collation, so that comparisons and ORDER BY follow byte order as in SQLite, whatever collation
+ * the database was created with. ISO timestamps stored as text then sort chronologically.
+ */
+import type pg from 'pg';
+
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const postgresMigrations: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'mirror, subscriptions, events and deliveries',
+    sql: `
+      CREATE TABLE agents (
+        agent_id text COLLATE "C" PRIMARY KEY,
+        fname text COLLATE "C",
+        lname text COLLATE "C",
+        email text COLLATE "C",
+        phone text COLLATE "C",
+        brokerage text COLLATE "C",
+        external_id text COLLATE "C",
+        updated_at text COLLATE "C" NOT NULL
+      );
+      CREATE TABLE clients (
+        client_id text COLLATE "C" PRIMARY KEY,
+        agent_id text COLLATE "C",
+        fname text COLLATE "C",
+        lname text COLLATE "C",
+        email text COLLATE "C",
+        phone text COLLATE "C",
+        status boolean NOT NULL DEFAULT true,
+        external_id text COLLATE "C",
+        preferences jsonb NOT NULL DEFAULT '{}',
+        tags jsonb NOT NULL DEFAULT '[]',
+        opted_out_at text COLLATE "C",
+        deleted_at text COLLATE "C",
+        updated_at text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX clients_agent ON clients (agent_id);
+      CREATE TABLE favorites (
+        favorite_id text COLLATE "C" PRIMARY KEY,
+        client_id text COLLATE "C" NOT NULL,
+        mls_number text COLLATE "C" NOT NULL,
+        board_id text COLLATE "C",
+        tags jsonb NOT NULL DEFAULT '[]',
+        comments text COLLATE "C",
+        created_at text COLLATE "C" NOT NULL,
+        updated_at text COLLATE "C" NOT NULL,
+        deleted_at text COLLATE "C"
+      );
+      CREATE INDEX favorites_listing ON favorites (mls_number, board_id);
+      CREATE INDEX favorites_client ON favorites (client_id);
+      CREATE TABLE listings (
+        mls_number text COLLATE "C" NOT NULL,
+        board_id text COLLATE "C" NOT NULL DEFAULT '',
+        list_price double precision,
+        status text COLLATE "C",
+        last_status text COLLATE "C",
+        summary jsonb NOT NULL DEFAULT '{}',
+        updated_at text COLLATE "C" NOT NULL,
+        PRIMARY KEY (mls_number, board_id)
+      );
+      CREATE TABLE hook_subscriptions (
+        event text COLLATE "C" PRIMARY KEY,
+        secret text COLLATE "C" NOT NULL,
+        created_at text COLLATE "C" NOT NULL
+      );
+      CREATE TABLE events (
+        event_id text COLLATE "C" PRIMARY KEY,
+        event text COLLATE "C" NOT NULL,
+        source text COLLATE "C" NOT NULL,
+        path text COLLATE "C" NOT NULL,
+        received_at text COLLATE "C" NOT NULL,
+        verified boolean NOT NULL,
+        payload text COLLATE "C" NOT NULL,
+        outcome text COLLATE "C" NOT NULL DEFAULT 'received',
+        outcome_detail text COLLATE "C",
+        rule_set_version text COLLATE "C",
+        finished_at text COLLATE "C"
+      );
+      CREATE INDEX events_received ON events (received_at);
+      CREATE TABLE deliveries (
+        key text COLLATE "C" PRIMARY KEY,
+        event_id text COLLATE "C" NOT NULL,
+        rule_id text COLLATE "C" NOT NULL,
+        rule_set_version text COLLATE "C" NOT NULL,
+        connector text COLLATE "C" NOT NULL,
+        recipient text COLLATE "C" NOT NULL,
+        status text COLLATE "C" NOT NULL DEFAULT 'pending',
+        attempts integer NOT NULL DEFAULT 0,
+        last_error text COLLATE "C",
+        receipt text COLLATE "C",
+        created_at text COLLATE "C" NOT NULL,
+        updated_at text COLLATE "C" NOT NULL
+      );
+      CREATE INDEX deliveries_event ON deliveries (event_id);
+    `,
+  },
+];
+
+/**
+ * Key of the transaction-scoped advisory lock that serialises migration runs. Any fixed number works as long as no
+ * other code using the same database takes an advisory lock with it.
+ */
+const migrationLockKey = '7236828311020168801';
+
+/**
+ * Applies the pending migrations in one transaction and returns the versions it applied.
+ *
+ * The transaction first takes an advisory lock, so a second process that starts at the same time waits here, then
+ * finds the versions already recorded and applies nothing. A failing migration rolls back every change of the run,
+ * including the creation of `schema_migrations`.
+ */
+export async function applyPostgresMigrations(
+  pool: pg.Pool,
+  migrations: readonly PostgresMigration[] = postgresMigrations,
+): Promise<number[]> {
+  const client = await pool.connect();
+  let connectionBroken = false;
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey]);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS schema_migrations (
+         version integer PRIMARY KEY,
+         name text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now()
+       )`,
+    );
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const applied = new Set(rows.map((row) => row.version));
+
+    const appliedNow: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        migration.version,
+        migration.name,
+      ]);
+      appliedNow.push(migration.version);
+    }
+
+    await client.query('COMMIT');
+    return appliedNow;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      // The migration error is rethrown below. A connection that cannot roll back is destroyed, not reused.
+      connectionBroken = true;
+    }
+    throw error;
+  } finally {
+    client.release(connectionBroken);
+  }
+}
