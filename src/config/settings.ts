@@ -27,7 +27,7 @@ export interface Settings {
   webhookBodyLimitBytes: number;
   /** How long a repeated delivery of the same body is recognised as a duplicate, in seconds. */
   dedupeWindowSeconds: number;
-  /** How long `hub start` may wait for an enqueue before answering 503, in milliseconds. */
+  /** How long `hub start` may wait for an enqueue before responding 503, in milliseconds. */
   enqueueTimeoutMs: number;
   eventsConcurrency: number;
 

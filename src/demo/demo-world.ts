@@ -25,7 +25,7 @@ const clientNames: [string, string][] = [
   ['Sam', 'Keller'],
 ];
 
-/** Which listing indexes each client favorites: listing 0 has three fans, listing 1 two, listing 3 one. */
+/** Listing indexes each client favorites, by client: listing 0 has three fans, listing 1 two, listing 3 one. */
 const favoritesByClient: number[][] = [[0, 1], [0], [0, 3], [1], [4], []];
 
 export function buildDemoWorld(listings: RepliersListing[]): DemoWorld {

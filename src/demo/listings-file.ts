@@ -1,4 +1,4 @@
-/** Reading a listings file for the demo: a Repliers `GET /listings` answer, or a bare array of listings. */
+/** Reading a listings file for the demo: a Repliers `GET /listings` response, or a bare array of listings. */
 import { readFile } from 'node:fs/promises';
 import type { RepliersListing } from '../repliers/types.js';
 
@@ -22,7 +22,7 @@ export async function readListingsFile(file: string): Promise<RepliersListing[]>
 
   const list = Array.isArray(parsed) ? parsed : (parsed as { listings?: unknown } | null)?.listings;
   if (!Array.isArray(list)) {
-    throw new ListingsFileError(`the listings file ${file} must be a GET /listings answer with a "listings" array, or an array of listings`);
+    throw new ListingsFileError(`the listings file ${file} must be a GET /listings response with a "listings" array, or an array of listings`);
   }
   list.forEach((listing, index) => {
     const mlsNumber = (listing as { mlsNumber?: unknown } | null)?.mlsNumber;

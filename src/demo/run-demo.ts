@@ -1,7 +1,8 @@
 /**
- * `hub demo`: a whole run of the hub on this machine. It starts a Repliers stand-in built from a listings file,
- * starts a real hub on Redis, subscribes to the hub's webhook paths with the Repliers handshake, sends
- * favorite.created and listing.updated deliveries over HTTP, waits for the workers and prints what went where.
+ * `hub demo`: a whole run of the hub on this machine. It starts a Repliers stand-in built from a listings file and
+ * a real hub on Redis. The stand-in subscribes to the hub's webhook paths with the Repliers handshake and sends
+ * favorite.created and listing.updated deliveries over HTTP. The demo then waits for the workers and prints what
+ * went where.
  */
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';

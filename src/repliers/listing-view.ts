@@ -1,4 +1,4 @@
-/** What messages show of a listing, and what a listing.updated changed. */
+/** Listing views for messages, and the change a listing.updated describes. */
 import type { ListingChange, ListingView } from '../../connectors/connector.js';
 import { toNumber, toText } from './listing-values.js';
 
@@ -54,7 +54,7 @@ export function buildListingView(listing: Record<string, unknown>, options: List
     lastStatus: toText(listing.lastStatus),
     photoUrl: imageUrl(options.imageBaseUrl, images[0]),
     url,
-    // Boards mark display permissions "Y"/"N"; a listing that says nothing is treated as public.
+    // Boards mark display permissions "Y"/"N"; a listing without them is treated as public.
     displayPublic: permissions.displayPublic !== 'N' && permissions.displayInternetEntireListing !== 'N',
   };
 }

@@ -1,5 +1,5 @@
 /**
- * Resource shapes the hub reads from Repliers payloads and API answers. Repliers sends more fields than these;
+ * Resource shapes the hub reads from Repliers payloads and API responses. Repliers sends more fields than these;
  * the hub keeps what it needs and passes the rest through untouched where a payload is stored.
  */
 
@@ -53,7 +53,7 @@ export interface RepliersListing {
   [field: string]: unknown;
 }
 
-/** The paged-list wrapper Repliers puts around every list answer. */
+/** The paged-list wrapper Repliers puts around every list response. */
 export interface RepliersPage {
   page: number;
   numPages: number;

@@ -1,5 +1,5 @@
 /**
- * Loading the rules folder: every `*.json` file directly inside it holds one rule or an array of rules. Each rule
+ * Loading the rules folder: every `*.json` file directly inside it contains one rule or an array of rules. Each rule
  * is checked in full and every problem is reported with its file, rule id and JSON pointer; a folder with any
  * problem yields no rule set at all, so a broken edit never goes live half-applied.
  */
@@ -18,7 +18,7 @@ import {
   type RuleSet,
 } from './rule.js';
 
-/** What the loader needs to know of each connector: the templates rules may name. */
+/** Template names by connector: the templates rules may name. */
 export type ConnectorTemplates = ReadonlyMap<string, readonly string[]>;
 
 export class RuleLoadError extends Error {

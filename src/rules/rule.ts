@@ -1,7 +1,7 @@
 /** The rule format admins write in `rules/*.json`; `rules/README.md` documents it with examples. */
 import type { CompiledLogic } from './logic/index.js';
 
-/** Who receives an action's message. */
+/** The recipients of an action's message. */
 export type RuleTarget = 'clients' | 'agents' | { channel: string };
 
 export interface RuleAction {
@@ -42,7 +42,7 @@ export interface RuleProblem {
   message: string;
 }
 
-/** Which targets each connector can take: a client has no Slack account, and CRM records are about clients. */
+/** Target kinds by connector: a client has no Slack account, and CRM records are about clients. */
 export const targetsByConnector: Readonly<Record<string, readonly ('clients' | 'agents' | 'channel')[]>> = {
   email: ['clients', 'agents'],
   slack: ['agents', 'channel'],

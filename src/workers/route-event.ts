@@ -81,7 +81,7 @@ function listingOf(eventType: string, data: Record<string, unknown>): Record<str
   return null;
 }
 
-/** Builds the JSON Logic data a rule condition sees for one subject. */
+/** Builds the JSON Logic data that a rule condition is evaluated on for one subject. */
 export function ruleData(
   event: RoutedEvent,
   listing: Record<string, unknown> | null,
