@@ -9,7 +9,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { loadSettings, type Settings } from '../config/settings.js';
-import { startHub } from '../hub.js';
+import { connectRedis, startHub, type RunningHub } from '../hub.js';
 import { createLogger } from '../logger.js';
 import type { DeliveryRecord } from '../mirror/records.js';
 import { packageRoot } from '../paths.js';
@@ -18,7 +18,7 @@ import { toNumber } from '../repliers/listing-values.js';
 import { formatAddress } from '../repliers/listing-view.js';
 import type { RepliersListing } from '../repliers/types.js';
 import { buildDemoWorld, type DemoWorld } from './demo-world.js';
-import { readListingsFile } from './listings-file.js';
+import { ListingsFileError, readListingsFile } from './listings-file.js';
 import { startRepliersStandIn, webhookBody, type RepliersStandIn } from './repliers-stand-in.js';
 import { waitForEvents, type FinishedEvent } from './wait-for-events.js';
 
@@ -40,6 +40,9 @@ interface SentEvent {
   status: number;
   eventId: string | null;
 }
+
+/** The demo world puts favorites on the first five listings. */
+const minimumListings = 5;
 
 export const defaultListingsFile = (): string => path.join(packageRoot(), 'src', 'demo', 'sample-listings.json');
 
@@ -87,11 +90,17 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const listingsFile = options.listingsFile ?? defaultListingsFile();
   const dataDir = path.resolve(options.dataDir ?? path.join('data', 'demo'));
   const listings = await readListingsFile(listingsFile);
+  if (listings.length < minimumListings) {
+    throw new ListingsFileError(`the demo needs at least ${minimumListings} listings; ${listingsFile} has ${listings.length}`);
+  }
   const world = buildDemoWorld(listings);
+  const env = options.env ?? process.env;
 
+  // Checked before the previous run's files are removed, so a mistyped REDIS_URL loses nothing.
+  const probe = await connectRedis(loadSettings(env).redisUrl, 'producer', createLogger('silent'));
+  probe.disconnect();
   await rm(dataDir, { recursive: true, force: true });
   const standIn = await startRepliersStandIn(world);
-  const env = options.env ?? process.env;
   const settings = loadSettings({
     ...env,
     PORT: '0',
@@ -109,7 +118,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   print(`Listings: ${listings.length} from ${path.relative(process.cwd(), listingsFile) || listingsFile}`);
   print(`People: ${world.agents.length} agents, ${world.clients.length} clients, ${world.favorites.length} favorites (Repliers stand-in at ${standIn.url})`);
 
-  const hub = await startHub(settings, 'all', createLogger(settings.logLevel));
+  let hub: RunningHub;
+  try {
+    hub = await startHub(settings, 'all', createLogger(settings.logLevel));
+  } catch (error) {
+    await standIn.close();
+    throw error;
+  }
   const results: DemoResult['events'] = [];
   try {
     print(`Hub: ${hub.url}, Redis ${settings.redisUrl}, store ${settings.databaseUrl}`);
