@@ -1,11 +1,14 @@
 /**
- * A local stand-in for Repliers, for `hub demo` and the tests: it serves the API calls the hub makes (agents,
- * clients and favorites, with Repliers' paging and error shapes) and sends webhooks as Repliers does, handshake
- * first. It listens on 127.0.0.1 only.
+ * A local stand-in for Repliers, for `hub demo` and the tests. It serves the API calls the hub makes: agents,
+ * clients and favorites with Repliers' paging and error shapes, and webhook subscriptions with the handshake and
+ * the 409 for a target_url already in use. It also sends webhooks as Repliers does, handshake first. It listens on
+ * 127.0.0.1 only. Its world is read on every request, so a test can change the arrays of `world` between calls.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RepliersWebhook } from '../repliers/api-client.js';
+import { isRepliersEvent } from '../repliers/events.js';
 import type { RepliersAgent, RepliersClient, RepliersFavorite } from '../repliers/types.js';
 import type { DemoWorld } from './demo-world.js';
 
@@ -19,12 +22,20 @@ export interface RepliersStandIn {
   url: string;
   apiKey: string;
   world: DemoWorld;
-  /** Makes the next `count` API requests fail with `status`, and a `Retry-After` header when given. */
-  failNext(count: number, status: number, retryAfterSeconds?: number): void;
+  /**
+   * Makes the next `count` API requests fail with `status`, and a `Retry-After` header when given. With `pathPart`,
+   * only requests whose path and query contain it fail, such as "clientId=5003".
+   */
+  failNext(count: number, status: number, retryAfterSeconds?: number, pathPart?: string): void;
   /** API requests received, as "GET /clients/5001". */
   requests: string[];
-  /** Performs the subscription handshake for `event` at `targetUrl`, as Repliers does on POST /webhooks. */
+  /**
+   * Performs the subscription handshake for `event` at `targetUrl`, as Repliers does on POST /webhooks, and keeps
+   * the subscription when the target echoes the secret. Unlike POST /webhooks it does not check for a duplicate.
+   */
   subscribe(targetUrl: string, event: string): Promise<WebhookAnswer>;
+  /** The subscriptions kept, as GET /webhooks returns them. */
+  webhooks(): RepliersWebhook[];
   /** Delivers a webhook body to the subscription of `event`, with its secret. */
   deliver(event: string, body: unknown): Promise<WebhookAnswer>;
   /** The secret of a subscription, for tests that need to forge or check it. */
@@ -50,14 +61,118 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
+/** Largest POST body the stand-in reads, in bytes. */
+const maxBodyBytes = 64 * 1024;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const parts: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) reject(new Error('body too large'));
+      else parts.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+interface Subscription {
+  id: number;
+  targetUrl: string;
+  event: string;
+  configuration: Record<string, unknown> | null;
+  secret: string;
+}
+
+const publicView = (subscription: Subscription): RepliersWebhook => ({
+  id: subscription.id,
+  target_url: subscription.targetUrl,
+  event: subscription.event,
+  configuration: subscription.configuration,
+});
+
 export async function startRepliersStandIn(world: DemoWorld, apiKey = randomBytes(12).toString('hex')): Promise<RepliersStandIn> {
   const requests: string[] = [];
-  const failures: { status: number; retryAfter?: number }[] = [];
-  const subscriptions = new Map<string, { targetUrl: string; secret: string }>();
+  const failures: { status: number; retryAfter?: number; pathPart?: string }[] = [];
+  /** Every kept subscription in creation order; `deliver` uses the latest one of an event. */
+  const subscriptions: Subscription[] = [];
+  let nextWebhookId = 438;
 
   const byId = <T>(items: T[], field: keyof T, id: string): T | undefined => items.find((item) => String(item[field]) === id);
+  const latestOf = (event: string): Subscription | undefined => subscriptions.filter((entry) => entry.event === event).at(-1);
 
-  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+  const post = async (targetUrl: string, headers: Record<string, string>, body: string): Promise<Response> =>
+    fetch(targetUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) });
+
+  /** Sends the handshake, keeps the subscription when the secret comes back, and returns the target's response. */
+  const handshake = async (
+    targetUrl: string,
+    event: string,
+    configuration: Record<string, unknown> | null,
+  ): Promise<{ answer: WebhookAnswer; subscription: Subscription | null }> => {
+    const secret = randomBytes(24).toString('hex');
+    const response = await post(targetUrl, { 'x-hook-secret': secret }, '');
+    const text = await response.text();
+    // Repliers keeps the subscription only when the receiver echoes the secret.
+    if (response.status !== 200 || response.headers.get('x-hook-secret') !== secret) {
+      return { answer: { status: response.status, body: text }, subscription: null };
+    }
+    const subscription = { id: nextWebhookId++, targetUrl, event, configuration, secret };
+    subscriptions.push(subscription);
+    return { answer: { status: response.status, body: text }, subscription };
+  };
+
+  const createWebhook = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(await readBody(req));
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch {
+      return send(res, 400, { message: 'The body must be a JSON object with target_url and event' });
+    }
+    const { target_url: targetUrl, event, configuration } = body;
+    if (typeof targetUrl !== 'string' || !/^https?:\/\//.test(targetUrl)) {
+      return send(res, 400, { message: 'target_url must be an http or https URL' });
+    }
+    if (typeof event !== 'string' || !isRepliersEvent(event)) {
+      return send(res, 400, { message: `event "${String(event)}" is not an event that can be subscribed` });
+    }
+    if (configuration !== undefined && (typeof configuration !== 'object' || configuration === null)) {
+      return send(res, 400, { message: 'configuration must be an object' });
+    }
+    if (subscriptions.some((entry) => entry.targetUrl === targetUrl)) {
+      return send(res, 409, { message: 'The target_url is already used by another webhook subscription' });
+    }
+
+    let outcome: Awaited<ReturnType<typeof handshake>>;
+    try {
+      outcome = await handshake(targetUrl, event, (configuration as Record<string, unknown> | undefined) ?? null);
+    } catch {
+      return send(res, 400, { message: `target_url ${targetUrl} could not be reached` });
+    }
+    if (!outcome.subscription) {
+      return send(res, 401, { message: 'The target did not echo the X-Hook-Secret header' });
+    }
+    send(res, 200, publicView(outcome.subscription));
+  };
+
+  const handleWebhooks = async (req: IncomingMessage, res: ServerResponse, id: string | undefined): Promise<void> => {
+    if (id === undefined && req.method === 'GET') return send(res, 200, subscriptions.map(publicView));
+    if (id === undefined && req.method === 'POST') return createWebhook(req, res);
+    const index = subscriptions.findIndex((entry) => String(entry.id) === id);
+    if (id === undefined || index === -1) return send(res, 404, { message: `Webhook ${id ?? ''} not found` });
+    if (req.method === 'GET') return send(res, 200, publicView(subscriptions[index]!));
+    if (req.method === 'DELETE') {
+      subscriptions.splice(index, 1);
+      return send(res, 200, {});
+    }
+    send(res, 405, { message: `${req.method} is not served by the stand-in` });
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://stand-in.invalid');
     requests.push(`${req.method} ${url.pathname}${url.search}`);
 
@@ -65,18 +180,21 @@ export async function startRepliersStandIn(world: DemoWorld, apiKey = randomByte
       send(res, 401, { message: 'Invalid or missing API key' });
       return;
     }
-    const failure = failures.shift();
+    const target = `${url.pathname}${url.search}`;
+    const failureIndex = failures.findIndex((entry) => entry.pathPart === undefined || target.includes(entry.pathPart));
+    const failure = failureIndex === -1 ? undefined : failures.splice(failureIndex, 1)[0];
     if (failure) {
       send(res, failure.status, { message: 'Stand-in failure' }, failure.retryAfter !== undefined ? { 'retry-after': String(failure.retryAfter) } : {});
       return;
     }
+    const parts = url.pathname.split('/').filter(Boolean);
+    const [resource, id] = parts;
+    if (resource === 'webhooks') return handleWebhooks(req, res, id);
     if (req.method !== 'GET') {
       send(res, 405, { message: `${req.method} is not served by the stand-in` });
       return;
     }
 
-    const parts = url.pathname.split('/').filter(Boolean);
-    const [resource, id] = parts;
     if (resource === 'agents') {
       if (id === undefined) return send(res, 200, page(world.agents, 'agents', url.searchParams));
       const agent = byId<RepliersAgent>(world.agents, 'agentId', id);
@@ -96,33 +214,30 @@ export async function startRepliersStandIn(world: DemoWorld, apiKey = randomByte
     send(res, 404, { message: `No route for ${url.pathname}` });
   };
 
-  const server: Server = createServer(handle);
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) send(res, 500, { message: `Stand-in error: ${(error as Error).message}` });
+    });
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-
-  const post = async (targetUrl: string, headers: Record<string, string>, body: string): Promise<Response> =>
-    fetch(targetUrl, { method: 'POST', headers, body, signal: AbortSignal.timeout(15_000) });
 
   return {
     url: `http://127.0.0.1:${port}`,
     apiKey,
     world,
     requests,
-    failNext(count, status, retryAfterSeconds) {
-      for (let index = 0; index < count; index++) failures.push({ status, retryAfter: retryAfterSeconds });
+    failNext(count, status, retryAfterSeconds, pathPart) {
+      for (let index = 0; index < count; index++) failures.push({ status, retryAfter: retryAfterSeconds, pathPart });
     },
     async subscribe(targetUrl, event) {
-      const secret = randomBytes(24).toString('hex');
-      const response = await post(targetUrl, { 'x-hook-secret': secret }, '');
-      const text = await response.text();
-      // Repliers keeps the subscription only when the receiver echoes the secret.
-      if (response.status === 200 && response.headers.get('x-hook-secret') === secret) {
-        subscriptions.set(event, { targetUrl, secret });
-      }
-      return { status: response.status, body: text };
+      return (await handshake(targetUrl, event, null)).answer;
+    },
+    webhooks() {
+      return subscriptions.map(publicView);
     },
     async deliver(event, body) {
-      const subscription = subscriptions.get(event);
+      const subscription = latestOf(event);
       if (!subscription) throw new Error(`no subscription for ${event}; call subscribe first`);
       const response = await post(
         subscription.targetUrl,
@@ -132,7 +247,7 @@ export async function startRepliersStandIn(world: DemoWorld, apiKey = randomByte
       return { status: response.status, body: await response.text() };
     },
     secretOf(event) {
-      return subscriptions.get(event)?.secret;
+      return latestOf(event)?.secret;
     },
     close() {
       return new Promise<void>((resolve) => {

@@ -4,7 +4,7 @@
  * fetched from the Repliers API when a key is configured.
  */
 import type { Logger } from '../logger.js';
-import type { Store } from '../mirror/store.js';
+import type { FavoriteInput, Store } from '../mirror/store.js';
 import type { RepliersApi } from '../repliers/api-client.js';
 import { toNumber, toText } from '../repliers/listing-values.js';
 import type { RepliersAgent, RepliersClient } from '../repliers/types.js';
@@ -46,7 +46,33 @@ export function agentInput(agent: RepliersAgent) {
   };
 }
 
-/** Fetches the client and its agent from Repliers when the mirror lacks them. Failures are logged, not thrown. */
+/**
+ * Reads the mirrored fields of a favorite from a favorite.created body or a GET /favorites item. Returns null when
+ * the favorite has no favoriteId, clientId or mlsNumber.
+ */
+export function favoriteInput(data: Record<string, unknown>): FavoriteInput | null {
+  const id = (field: string): string | null => {
+    const value = data[field];
+    return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+  };
+  const favoriteId = id('favoriteId');
+  const clientId = id('clientId');
+  const mlsNumber = id('mlsNumber');
+  if (favoriteId === null || clientId === null || mlsNumber === null) return null;
+  return {
+    favoriteId,
+    clientId,
+    mlsNumber,
+    boardId: toText(data.boardId),
+    tags: textArray(data.tags),
+    comments: toText(data.comments),
+  };
+}
+
+/**
+ * Fetches the client and its agent from Repliers when the mirror lacks them. A client or agent Repliers does not
+ * know is logged, not thrown; an API failure is thrown, so the event is retried.
+ */
 export async function ensureClientAndAgent(deps: MirrorDependencies, clientId: string, at: string): Promise<void> {
   const { store, repliers, logger } = deps;
   let client = (await store.getClients([clientId])).get(clientId) ?? null;
@@ -120,20 +146,10 @@ export async function applyToMirror(
   const { store } = deps;
   switch (event) {
     case 'favorite.created': {
-      const favoriteId = requireId(data, 'favoriteId', event);
+      requireId(data, 'favoriteId', event);
       const clientId = requireId(data, 'clientId', event);
-      const mlsNumber = requireId(data, 'mlsNumber', event);
-      await store.applyFavoriteCreated(
-        {
-          favoriteId,
-          clientId,
-          mlsNumber,
-          boardId: toText(data.boardId),
-          tags: textArray(data.tags),
-          comments: toText(data.comments),
-        },
-        at,
-      );
+      requireId(data, 'mlsNumber', event);
+      await store.applyFavoriteCreated(favoriteInput(data)!, at);
       // Repliers sends the whole listing with a favorite; keep it so later messages can show it.
       if ('listPrice' in data || 'address' in data) await storeListingState(store, data, at);
       await ensureClientAndAgent(deps, clientId, at);
@@ -164,6 +180,9 @@ export async function applyToMirror(
     case 'agent.updated':
       requireId(data, 'agentId', event);
       await store.upsertAgent(agentInput(data as unknown as RepliersAgent), at);
+      return;
+    case 'agent.deleted':
+      await store.deleteAgent(requireId(data, 'agentId', event), at);
       return;
     case 'listing.updated':
       requireId(data, 'mlsNumber', event);
