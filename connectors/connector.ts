@@ -86,8 +86,12 @@ export class DeliverySkipped extends Error {
 export type FailureKind = 'temporary' | 'permanent';
 
 /**
- * A failed send. Temporary failures are retried with backoff (after `retryAfterMs` when the service said so);
- * permanent ones fail the delivery at once and the message says what to fix.
+ * A failed send. Temporary failures are retried with backoff (after `retryAfterMs` when the service requested a
+ * wait). Permanent ones fail the delivery at once, and the message says what to fix.
+ *
+ * `pausesConnector` marks a failure of the whole connector rather than of one delivery, such as an exhausted API
+ * limit or a revoked grant: the delivery worker pauses the connector's queue, so deliveries wait instead of failing,
+ * and alerts an admin. Such an error is temporary for the delivery.
  */
 export class ConnectorError extends Error {
   override readonly name = 'ConnectorError';
@@ -95,19 +99,21 @@ export class ConnectorError extends Error {
   readonly kind: FailureKind;
   readonly code: string;
   readonly retryAfterMs: number | null;
+  readonly pausesConnector: boolean;
 
   constructor(
     connector: string,
     kind: FailureKind,
     code: string,
     message: string,
-    options: { retryAfterMs?: number | null; cause?: unknown } = {},
+    options: { retryAfterMs?: number | null; pausesConnector?: boolean; cause?: unknown } = {},
   ) {
     super(message, { cause: options.cause });
     this.connector = connector;
     this.kind = kind;
     this.code = code;
     this.retryAfterMs = options.retryAfterMs ?? null;
+    this.pausesConnector = options.pausesConnector ?? false;
   }
 }
 
@@ -124,4 +130,20 @@ export interface Connector {
   /** Sends once. Throws ConnectorError or DeliverySkipped. */
   send(delivery: Delivery): Promise<SendReceipt>;
   close(): Promise<void>;
+
+  /**
+   * Looks for the message of a delivery whose earlier attempt started at `since` and never recorded its outcome,
+   * as when a worker is killed between the send and the record. Returns its receipt when the service has it, so the
+   * worker records it instead of sending again. Connectors without it send again (see docs/delivery.md).
+   */
+  findSent?(delivery: Delivery, since: Date): Promise<SendReceipt | null>;
+
+  /**
+   * Returns the key of the digest this delivery may join, or null to send it alone. Deliveries with the same key
+   * within the digest window are sent together by `sendDigest`.
+   */
+  digestKey?(delivery: Delivery): string | null;
+
+  /** Sends several deliveries as one message; `digestId` stays the same on every retry of that digest. */
+  sendDigest?(deliveries: readonly Delivery[], digestId: string): Promise<SendReceipt>;
 }

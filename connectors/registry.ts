@@ -5,15 +5,28 @@ import type { Connector } from './connector.js';
 import { createEmailConnector } from './email/email-connector.js';
 import { createSalesforceConnector } from './salesforce/salesforce-connector.js';
 import { createSlackConnector } from './slack/slack-connector.js';
+import { createWebhookConnector } from './webhook/webhook-connector.js';
+
+/** The names of every connector, in the order they start. */
+export const connectorNames = ['email', 'slack', 'salesforce', 'webhook'] as const;
 
 export function createConnectors(settings: Readonly<Settings>, logger: Logger): Map<string, Connector> {
+  const unsubscribe =
+    settings.publicUrl && settings.unsubscribeSecret ? { publicUrl: settings.publicUrl, secret: settings.unsubscribeSecret } : null;
   const connectors: Connector[] = [
-    createEmailConnector({ smtpUrl: settings.smtpUrl, from: settings.mailFrom, outboxDir: settings.outboxDir }),
+    createEmailConnector({
+      smtpUrl: settings.smtpUrl,
+      from: settings.mailFrom,
+      outboxDir: settings.outboxDir,
+      maxConnections: settings.smtpMaxConnections,
+      unsubscribe,
+    }),
     createSlackConnector(
       { token: settings.slackToken, apiUrl: settings.slackApiUrl, outboxDir: settings.outboxDir },
       logger.child({ connector: 'slack' }),
     ),
     createSalesforceConnector({ ...settings.salesforce, outboxDir: settings.outboxDir }, logger.child({ connector: 'salesforce' })),
+    createWebhookConnector({ ...settings.webhook, outboxDir: settings.outboxDir }),
   ];
   return new Map(connectors.map((connector) => [connector.name, connector]));
 }

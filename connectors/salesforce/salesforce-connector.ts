@@ -18,7 +18,7 @@ import type { ClientRecord } from '../../src/mirror/records.js';
 import { toSalesforceConnectorError } from './salesforce-errors.js';
 import { chooseAuth, defaultLoginUrl, SalesforceSession } from './salesforce-session.js';
 import { fieldLimits, renderSalesforceActivity, salesforceTemplates, truncate, type SalesforceActivity } from './salesforce-templates.js';
-import { activeUserByEmailQuery, personByEmailQuery, personByIdQuery, personTypeOfId } from './soql.js';
+import { activeUserByEmailQuery, personByEmailQuery, personByIdQuery, personTypeOfId, recentActivityQuery } from './soql.js';
 
 export interface SalesforceSettings {
   loginUrl: string | null;
@@ -61,8 +61,11 @@ interface PersonMatch {
 
 interface QueryResult {
   totalSize: number;
-  records: Array<{ Id: string }>;
+  records: Array<{ Id: string; Description?: string | null; Body?: string | null }>;
 }
+
+/** How far before the unfinished attempt's start the search for its record reaches, in ms, for clock differences. */
+const searchMarginMs = 5 * 60_000;
 
 interface SaveResult {
   id: string;
@@ -108,8 +111,9 @@ export function createSalesforceConnector(settings: SalesforceSettings, logger: 
     return result.records[0]?.Id ?? null;
   }
 
-  // NOTE: Salesforce has no idempotency key for record creation. When a create times out after Salesforce saved the
-  // record, the hub's retry creates a second one. The description ends with the delivery key to spot such duplicates.
+  // NOTE: Salesforce has no idempotency key for record creation. The description ends with the delivery key, and after
+  // an attempt that ended without an outcome, findSent looks for a record carrying the key before creating another.
+  // A plain retry of a create that timed out after Salesforce saved it still creates a second record.
   async function create(type: string, record: Record<string, string>): Promise<string> {
     const result = await step(`creating the ${type}`, () =>
       connection.request<SaveResult>(
@@ -189,10 +193,35 @@ export function createSalesforceConnector(settings: SalesforceSettings, logger: 
       return { id, outbox: false };
     },
 
+    async findSent(delivery: Delivery, since: Date): Promise<SendReceipt | null> {
+      const client = requireClient(delivery);
+      try {
+        await session.ensureToken();
+      } catch (error) {
+        throw convert(error, 'getting an access token');
+      }
+
+      const person = await findPerson(client);
+      if (!person) return null;
+      const type = recordName(settings);
+      const soql = recentActivityQuery(type, person.id, new Date(since.getTime() - searchMarginMs));
+      const result = await step(`looking for a ${type} of an earlier attempt`, () =>
+        connection.request<QueryResult>({ method: 'GET', url: `/query?q=${encodeURIComponent(soql)}` }, requestOptions),
+      );
+      const marker = deliveryMarker(delivery);
+      const found = result.records.find((record) => (record.Description ?? record.Body ?? '').includes(marker));
+      return found ? { id: found.Id, outbox: false } : null;
+    },
+
     async close() {
       // A jsforce Connection has no method that releases its HTTP sockets, so there is nothing to call here.
     },
   };
+}
+
+/** Returns the text that every record's description contains, by which findSent recognises the delivery's record. */
+function deliveryMarker(delivery: Delivery): string {
+  return `delivery ${delivery.key}.`;
 }
 
 function createOutboxConnector(settings: SalesforceSettings, missing: string[], logger: ConnectorLogger): Connector {

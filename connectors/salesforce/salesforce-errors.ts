@@ -91,10 +91,10 @@ function fromApiError(api: ApiErrorDetail, error: unknown, context: SalesforceCa
   const detail = `${message} (${errorCode})`;
 
   if (errorCode === 'REQUEST_LIMIT_EXCEEDED') {
-    return permanent(
+    return pausing(
       'SALESFORCE_API_LIMIT',
       `Salesforce refused the request while ${context.action}: the org's API request limit is used up: ${detail}. ` +
-        'Pause the Salesforce connector until the limit resets (it counts requests over a rolling 24 hours); deliveries sent before then fail the same way.',
+        'The limit counts requests over a rolling 24 hours; raise it in Salesforce or wait for it to recover.',
       error,
     );
   }
@@ -137,7 +137,7 @@ function fromTokenError(oauthError: string, error: Error, context: SalesforceCal
   const detail = `${oauthError}: ${error.message}`;
 
   if (oauthError === 'invalid_grant' && context.flow === 'refresh-token') {
-    return permanent(
+    return pausing(
       'SALESFORCE_GRANT_REVOKED',
       `Salesforce rejected SALESFORCE_REFRESH_TOKEN (${detail}); the grant was revoked or has expired. ` +
         'Authorise the connected app again and set SALESFORCE_REFRESH_TOKEN to the new refresh token.',
@@ -146,7 +146,7 @@ function fromTokenError(oauthError: string, error: Error, context: SalesforceCal
   }
 
   if (oauthError === 'invalid_grant') {
-    return permanent(
+    return pausing(
       'SALESFORCE_LOGIN_FAILED',
       `Salesforce rejected SALESFORCE_USERNAME and SALESFORCE_PASSWORD (${detail}). Check both; outside the org's trusted IP ranges the password must end with the user's security token.`,
       error,
@@ -154,7 +154,7 @@ function fromTokenError(oauthError: string, error: Error, context: SalesforceCal
   }
 
   if (oauthError === 'invalid_client_id' || oauthError === 'invalid_client') {
-    return permanent(
+    return pausing(
       'SALESFORCE_CLIENT_INVALID',
       `Salesforce rejected the connected app (${detail}). Check SALESFORCE_CLIENT_ID and SALESFORCE_CLIENT_SECRET against the app's consumer key and secret.`,
       error,
@@ -226,6 +226,14 @@ function messageOf(error: unknown): string {
 
 function permanent(code: string, message: string, cause: unknown): ConnectorError {
   return new ConnectorError('salesforce', 'permanent', code, message, { cause });
+}
+
+/**
+ * Builds an error that stops every delivery alike, such as an exhausted API limit or rejected credentials. It is
+ * temporary for the delivery, and the worker pauses the connector so deliveries wait until the cause is fixed.
+ */
+function pausing(code: string, message: string, cause: unknown): ConnectorError {
+  return new ConnectorError('salesforce', 'temporary', code, message, { cause, pausesConnector: true });
 }
 
 function temporary(code: string, message: string, cause: unknown): ConnectorError {

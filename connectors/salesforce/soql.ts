@@ -56,3 +56,18 @@ export function personByEmailQuery(type: 'Contact' | 'Lead', email: string): str
 export function activeUserByEmailQuery(email: string): string {
   return `SELECT Id FROM User WHERE Email = ${soqlString(email)} AND IsActive = true ORDER BY LastModifiedDate DESC LIMIT 1`;
 }
+
+/** Formats a time as a SOQL dateTime literal, which has no quotes and no fraction of a second. */
+export function soqlDateTime(time: Date): string {
+  return time.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/**
+ * Finds the Tasks (by WhoId) or Notes (by ParentId) created on a Contact or Lead since a time, newest first, with the
+ * text field that ends with the delivery key. That field is a long text area, which SOQL cannot filter on, so the
+ * caller compares the text.
+ */
+export function recentActivityQuery(type: 'Task' | 'Note', personId: string, since: Date): string {
+  const [text, parent] = type === 'Task' ? ['Description', 'WhoId'] : ['Body', 'ParentId'];
+  return `SELECT Id, ${text} FROM ${type} WHERE ${parent} = ${soqlString(personId)} AND CreatedDate >= ${soqlDateTime(since)} ORDER BY CreatedDate DESC LIMIT 50`;
+}

@@ -35,11 +35,20 @@ type SlackTarget =
   | { kind: 'channel'; channel: string }
   | { kind: 'agent'; agentId: string; email: string | null; label: string };
 
+/** Event type of the message metadata that carries the delivery key, so a message can be found after a crash. */
+export const deliveryMetadataType = 'hub_delivery';
+
+/** How far before the unfinished attempt's start the history search reaches, in seconds, for clock differences. */
+const historyMarginSeconds = 120;
+
+/** Pages of conversations.list and conversations.history read at most while looking for an earlier message. */
+const maxPages = 10;
+
 export function createSlackConnector(settings: SlackSettings, logger: ConnectorLogger = silentLogger): Connector {
-  return settings.token ? createLiveConnector(settings.token, settings) : createOutboxConnector(settings, logger);
+  return settings.token ? createLiveConnector(settings.token, settings, logger) : createOutboxConnector(settings, logger);
 }
 
-function createLiveConnector(token: string, settings: SlackSettings): Connector {
+function createLiveConnector(token: string, settings: SlackSettings, logger: ConnectorLogger): Connector {
   const client = new WebClient(token, {
     slackApiUrl: settings.apiUrl ?? undefined,
     // The hub's queue schedules retries, so the SDK must fail at once instead of sleeping inside a send.
@@ -77,6 +86,43 @@ function createLiveConnector(token: string, settings: SlackSettings): Connector 
     return channelId;
   }
 
+  /** Returns the id of a channel given by name (with or without `#`) or id, or null when no channel has that name. */
+  async function channelId(channel: string, delivery: Delivery): Promise<string | null> {
+    if (/^[CGD][A-Z0-9]{6,}$/.test(channel)) return channel;
+    const name = channel.replace(/^#/, '');
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page += 1) {
+      const context = { method: 'conversations.list', ruleId: delivery.ruleId, channel };
+      const listed = await call(context, () =>
+        client.conversations.list({ types: 'public_channel,private_channel', exclude_archived: true, limit: 200, cursor }),
+      );
+      const found = listed.channels?.find((candidate) => candidate.name === name);
+      if (found?.id) return found.id;
+      cursor = listed.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return null;
+  }
+
+  /** Looks through the channel's history since `oldest` for the message that carries the delivery key. */
+  async function findInHistory(channel: string, delivery: Delivery, oldest: string): Promise<SendReceipt | null> {
+    let cursor: string | undefined;
+    for (let page = 0; page < maxPages; page += 1) {
+      const context = { method: 'conversations.history', ruleId: delivery.ruleId, channel };
+      const history = await call(context, () =>
+        client.conversations.history({ channel, oldest, include_all_metadata: true, limit: 200, cursor }),
+      );
+      const message = history.messages?.find((candidate) => {
+        const metadata = candidate.metadata as { event_type?: string; event_payload?: { delivery_key?: unknown } } | undefined;
+        return metadata?.event_type === deliveryMetadataType && metadata.event_payload?.delivery_key === delivery.key;
+      });
+      if (message?.ts) return { id: `${channel}:${message.ts}`, outbox: false };
+      cursor = history.response_metadata?.next_cursor || undefined;
+      if (!cursor) break;
+    }
+    return null;
+  }
+
   return {
     name: connectorName,
     mode: 'live',
@@ -94,9 +140,25 @@ function createLiveConnector(token: string, settings: SlackSettings): Connector 
 
       const channel = target.kind === 'channel' ? target.channel : await openDirectMessage(target, delivery);
       const context = { method: 'chat.postMessage', ruleId: delivery.ruleId, channel: targetLabel(target) };
-      const result = await call(context, () => client.chat.postMessage(postMessageArguments(channel, message)));
+      const result = await call(context, () => client.chat.postMessage(postMessageArguments(channel, message, delivery.key)));
 
       return { id: `${result.channel ?? channel}:${result.ts ?? ''}`, outbox: false };
+    },
+
+    async findSent(delivery: Delivery, since: Date): Promise<SendReceipt | null> {
+      const target = resolveTarget(delivery);
+      const oldest = String(Math.floor(since.getTime() / 1000) - historyMarginSeconds);
+      try {
+        const channel = target.kind === 'channel' ? await channelId(target.channel, delivery) : await openDirectMessage(target, delivery);
+        return channel ? await findInHistory(channel, delivery, oldest) : null;
+      } catch (error) {
+        // Without a history scope the search is impossible; sending again risks a repeat but loses nothing.
+        if (error instanceof ConnectorError && error.kind === 'permanent') {
+          logger.warn({ deliveryKey: delivery.key, code: error.code, reason: error.message }, 'Slack history search failed, so the message is sent again');
+          return null;
+        }
+        throw error;
+      }
     },
 
     async close() {
@@ -127,7 +189,7 @@ function createOutboxConnector(settings: SlackSettings, logger: ConnectorLogger)
         connector: connectorName,
         deliveryKey: delivery.key,
         target: targetLabel(target),
-        requests: outboxRequests(target, message),
+        requests: outboxRequests(target, message, delivery.key),
       };
 
       const file = await writeOutboxFile(settings.outboxDir, connectorName, delivery.key, 'json', `${JSON.stringify(record, null, 2)}\n`);
@@ -176,19 +238,27 @@ function missingAgentEmail(target: Extract<SlackTarget, { kind: 'agent' }>, deli
   );
 }
 
-function postMessageArguments(channel: string, message: SlackMessage) {
+function postMessageArguments(channel: string, message: SlackMessage, deliveryKey: string) {
   // The message already shows the listing photo, so unfurling the listing link would only add a second preview.
-  return { channel, text: message.text, blocks: message.blocks, unfurl_links: false, unfurl_media: false };
+  // The metadata carries the delivery key, which findSent looks for after a crash.
+  return {
+    channel,
+    text: message.text,
+    blocks: message.blocks,
+    unfurl_links: false,
+    unfurl_media: false,
+    metadata: { event_type: deliveryMetadataType, event_payload: { delivery_key: deliveryKey } },
+  };
 }
 
 /** Lists the Web API calls a live send would make. Values known only after a call are written as placeholders. */
-function outboxRequests(target: SlackTarget, message: SlackMessage): object[] {
+function outboxRequests(target: SlackTarget, message: SlackMessage, deliveryKey: string): object[] {
   if (target.kind === 'channel') {
-    return [{ method: 'chat.postMessage', arguments: postMessageArguments(target.channel, message) }];
+    return [{ method: 'chat.postMessage', arguments: postMessageArguments(target.channel, message, deliveryKey) }];
   }
   return [
     { method: 'users.lookupByEmail', arguments: { email: target.email } },
     { method: 'conversations.open', arguments: { users: '<user id from users.lookupByEmail>' } },
-    { method: 'chat.postMessage', arguments: postMessageArguments('<channel id from conversations.open>', message) },
+    { method: 'chat.postMessage', arguments: postMessageArguments('<channel id from conversations.open>', message, deliveryKey) },
   ];
 }

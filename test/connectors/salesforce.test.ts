@@ -8,6 +8,7 @@ import { ConnectorError, DeliverySkipped, type Connector } from '../../connector
 import { createSalesforceConnector, type SalesforceSettings } from '../../connectors/salesforce/salesforce-connector.js';
 import { soqlString } from '../../connectors/salesforce/soql.js';
 import { startSalesforceApi, type SalesforceStandIn } from '../stand-ins/salesforce-api.js';
+import { describeConnectorContract } from './connector-contract.js';
 import { makeDelivery } from './fixtures.js';
 
 const adaContactId = '0035g00000ADA0001A';
@@ -281,33 +282,37 @@ describe('salesforce connector, sessions', () => {
     expect(salesforce.state.createdOf('Task')).toHaveLength(2);
   });
 
-  it('reports a revoked grant as permanent', async () => {
+  it('reports a revoked grant as pausing the connector', async () => {
     salesforce.state.grantRevoked = true;
 
-    const error = await expectConnectorError(connect().send(forSalesforce()), { kind: 'permanent', code: 'SALESFORCE_GRANT_REVOKED' });
+    const error = await expectConnectorError(connect().send(forSalesforce()), { kind: 'temporary', code: 'SALESFORCE_GRANT_REVOKED' });
+    expect(error.pausesConnector).toBe(true);
     expect(error.message).toContain('set SALESFORCE_REFRESH_TOKEN to the new refresh token');
   });
 
-  it('reports a grant revoked during a refresh as permanent', async () => {
+  it('reports a grant revoked during a refresh the same way', async () => {
     const connector = connect();
     await connector.send(forSalesforce());
     salesforce.state.expireSessions();
     salesforce.state.grantRevoked = true;
 
-    await expectConnectorError(connector.send(forSalesforce()), { kind: 'permanent', code: 'SALESFORCE_GRANT_REVOKED' });
+    const error = await expectConnectorError(connector.send(forSalesforce()), { kind: 'temporary', code: 'SALESFORCE_GRANT_REVOKED' });
+    expect(error.pausesConnector).toBe(true);
   });
 
-  it('reports a wrong password as permanent', async () => {
+  it('reports a wrong password as pausing the connector', async () => {
     const connector = connect({ refreshToken: null, username: salesforce.state.username, password: 'wrong' });
 
-    const error = await expectConnectorError(connector.send(forSalesforce()), { kind: 'permanent', code: 'SALESFORCE_LOGIN_FAILED' });
+    const error = await expectConnectorError(connector.send(forSalesforce()), { kind: 'temporary', code: 'SALESFORCE_LOGIN_FAILED' });
+    expect(error.pausesConnector).toBe(true);
     expect(error.message).toContain('security token');
   });
 
-  it('reports a wrong client id as permanent', async () => {
+  it('reports a wrong client id as pausing the connector', async () => {
     const connector = connect({ clientId: 'not-the-consumer-key' });
 
-    const error = await expectConnectorError(connector.send(forSalesforce()), { kind: 'permanent', code: 'SALESFORCE_CLIENT_INVALID' });
+    const error = await expectConnectorError(connector.send(forSalesforce()), { kind: 'temporary', code: 'SALESFORCE_CLIENT_INVALID' });
+    expect(error.pausesConnector).toBe(true);
     expect(error.message).toContain('SALESFORCE_CLIENT_ID');
   });
 
@@ -320,12 +325,20 @@ describe('salesforce connector, sessions', () => {
 });
 
 describe('salesforce connector, errors', () => {
-  it('reports REQUEST_LIMIT_EXCEEDED as a permanent API limit', async () => {
+  it('reports REQUEST_LIMIT_EXCEEDED as pausing the connector', async () => {
     salesforce.state.limitExceeded = true;
 
-    const error = await expectConnectorError(connect().send(forSalesforce()), { kind: 'permanent', code: 'SALESFORCE_API_LIMIT' });
-    expect(error.message).toContain('Pause the Salesforce connector until the limit resets');
+    const error = await expectConnectorError(connect().send(forSalesforce()), { kind: 'temporary', code: 'SALESFORCE_API_LIMIT' });
+    expect(error.pausesConnector).toBe(true);
+    expect(error.message).toContain('rolling 24 hours');
     expect(error.message).toContain('TotalRequests Limit exceeded.');
+  });
+
+  it('keeps validation errors from pausing the connector', async () => {
+    salesforce.state.failNext(1, { status: 400, body: [{ message: 'bad', errorCode: 'STRING_TOO_LONG', fields: ['Subject'] }] }, '/sobjects/Task');
+
+    const error = await expectConnectorError(connect().send(forSalesforce()), { kind: 'permanent', code: 'SALESFORCE_VALIDATION_FAILED' });
+    expect(error.pausesConnector).toBe(false);
   });
 
   it('names the field of a validation error', async () => {
@@ -453,4 +466,102 @@ describe('salesforce connector, preview and outbox', () => {
     expect(connector.mode).toBe('outbox');
     expect(connector.describe()).toContain('Missing now: SALESFORCE_CLIENT_SECRET.');
   });
+});
+
+describe('salesforce connector, finding an earlier record', () => {
+  it('finds the Task of the delivery', async () => {
+    const connector = connect();
+    const delivery = forSalesforce();
+    const since = new Date();
+    const sent = await connector.send(delivery);
+
+    const found = await connector.findSent!(delivery, since);
+
+    expect(found).toEqual(sent);
+    expect(salesforce.state.queries.at(-1)).toMatch(/^SELECT Id, Description FROM Task WHERE WhoId = '0035g00000ADA0001A' AND CreatedDate >= \d{4}-/);
+  });
+
+  it('finds the Note in note mode', async () => {
+    const connector = connect({ recordType: 'note' });
+    const delivery = forSalesforce();
+    const since = new Date();
+    const sent = await connector.send(delivery);
+
+    expect(await connector.findSent!(delivery, since)).toEqual(sent);
+  });
+
+  it('ignores Tasks of other deliveries', async () => {
+    const connector = connect();
+    const since = new Date();
+    await connector.send(forSalesforce({ key: 'other-delivery' }));
+
+    expect(await connector.findSent!(forSalesforce(), since)).toBeNull();
+  });
+
+  it('returns null when no person matches', async () => {
+    salesforce.state.contacts = [];
+
+    expect(await connect().findSent!(forSalesforce(), new Date())).toBeNull();
+    expect(salesforce.state.created).toHaveLength(0);
+  });
+});
+
+let contractSalesforce: SalesforceStandIn | null = null;
+
+describeConnectorContract({
+  name: 'salesforce',
+  outboxExtension: 'json',
+  delivery: (suffix = '') => forSalesforce({ key: `salesforce-contract-${suffix}` }),
+  async startLive() {
+    contractSalesforce = await startSalesforceApi({
+      contacts: [{ Id: adaContactId, Email: 'ada.lovelace@example.com' }],
+      users: [{ Id: graceUserId, Email: 'grace.hopper@example.com', IsActive: true }],
+    });
+    return createSalesforceConnector(settingsFor(contractSalesforce));
+  },
+  async stopLive() {
+    await contractSalesforce?.close();
+    contractSalesforce = null;
+  },
+  acceptedCount: () => contractSalesforce?.state.created.length ?? 0,
+  outbox: (outboxDir) =>
+    createSalesforceConnector({ ...settingsFor(salesforce), clientId: null, clientSecret: null, refreshToken: null, outboxDir }),
+  failures: [
+    {
+      name: 'an exhausted API limit',
+      arrange: (delivery) => {
+        contractSalesforce!.state.limitExceeded = true;
+        return delivery;
+      },
+      kind: 'temporary',
+      code: 'SALESFORCE_API_LIMIT',
+    },
+    {
+      name: 'a revoked grant',
+      arrange: (delivery) => {
+        contractSalesforce!.state.grantRevoked = true;
+        return delivery;
+      },
+      kind: 'temporary',
+      code: 'SALESFORCE_GRANT_REVOKED',
+    },
+    {
+      name: 'HTTP 503',
+      arrange: (delivery) => {
+        contractSalesforce!.state.failNext(1, { status: 503, body: [{ message: 'down', errorCode: 'SERVER_UNAVAILABLE' }] }, '/query');
+        return delivery;
+      },
+      kind: 'temporary',
+      code: 'SALESFORCE_UNAVAILABLE',
+    },
+    {
+      name: 'a validation error',
+      arrange: (delivery) => {
+        contractSalesforce!.state.failNext(1, { status: 400, body: [{ message: 'Required fields are missing: [Subject]', errorCode: 'REQUIRED_FIELD_MISSING' }] }, '/sobjects/Task');
+        return delivery;
+      },
+      kind: 'permanent',
+      code: 'SALESFORCE_VALIDATION_FAILED',
+    },
+  ],
 });

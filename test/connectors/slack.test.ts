@@ -8,6 +8,7 @@ import { ConnectorError, DeliverySkipped, type Connector } from '../../connector
 import { escapeMrkdwn, mrkdwnLink, mrkdwnLinkUrl } from '../../connectors/slack/escape.js';
 import { createSlackConnector } from '../../connectors/slack/slack-connector.js';
 import { startSlackApi, type SlackStandIn } from '../stand-ins/slack-api.js';
+import { describeConnectorContract } from './connector-contract.js';
 import { makeDelivery, type DeliveryOverrides } from './fixtures.js';
 
 const token = 'xoxb-test-token';
@@ -380,4 +381,96 @@ describe('slack escaping', () => {
     expect(mrkdwnLinkUrl('javascript:alert(1)')).toBeNull();
     expect(mrkdwnLink('not a url', '62 Erin Crescent')).toBe('62 Erin Crescent');
   });
+});
+
+describe('slack connector, finding an earlier message', () => {
+  it('finds a channel message by its delivery key', async () => {
+    const delivery = toChannel('#deals');
+    const since = new Date();
+    const sent = await connector.send(delivery);
+
+    const found = await connector.findSent!(delivery, since);
+
+    expect(found).toEqual(sent);
+    const [post] = slack.state.callsTo('chat.postMessage');
+    expect(post!.args.metadata).toEqual({ event_type: 'hub_delivery', event_payload: { delivery_key: delivery.key } });
+    expect(slack.state.callsTo('conversations.history')[0]!.args.channel).toBe('C0DEALS01');
+  });
+
+  it('finds a direct message by its delivery key', async () => {
+    const delivery = toAgent();
+    const since = new Date();
+    const sent = await connector.send(delivery);
+
+    expect(await connector.findSent!(delivery, since)).toEqual(sent);
+  });
+
+  it('returns null when no message carries the key', async () => {
+    const since = new Date();
+    await connector.send(toChannel('#deals', { key: 'another-delivery' }));
+
+    expect(await connector.findSent!(toChannel('#deals'), since)).toBeNull();
+  });
+
+  it('returns null when the history cannot be read', async () => {
+    slack.state.failNext(1, { kind: 'error', error: 'missing_scope', extra: { needed: 'channels:history' } }, 'conversations.history');
+
+    expect(await connector.findSent!(toChannel('#deals'), new Date())).toBeNull();
+  });
+
+  it('passes a rate limit on as temporary', async () => {
+    slack.state.failNext(1, { kind: 'rate-limit', retryAfterSeconds: 3 }, 'conversations.history');
+
+    await expectConnectorError(connector.findSent!(toChannel('#deals'), new Date()), { kind: 'temporary', code: 'SLACK_RATE_LIMITED' });
+  });
+});
+
+let contractSlack: SlackStandIn | null = null;
+
+describeConnectorContract({
+  name: 'slack',
+  outboxExtension: 'json',
+  delivery: (suffix = '') => toChannel('#deals', { key: `slack-contract-${suffix}` }),
+  async startLive() {
+    contractSlack = await startSlackApi({ token, channels: [{ id: 'C0DEALS01', name: 'deals', isMember: true }, { id: 'C0PRIVATE', name: 'leadership', isMember: false }] });
+    return createSlackConnector({ token, apiUrl: contractSlack.url, outboxDir: os.tmpdir() });
+  },
+  async stopLive() {
+    await contractSlack?.close();
+    contractSlack = null;
+  },
+  acceptedCount: () => contractSlack?.state.messages.length ?? 0,
+  outbox: (outboxDir) => createSlackConnector({ token: null, apiUrl: null, outboxDir }),
+  failures: [
+    {
+      name: 'a 429 with Retry-After',
+      arrange: (delivery) => {
+        contractSlack!.state.failNext(1, { kind: 'rate-limit', retryAfterSeconds: 7 });
+        return delivery;
+      },
+      kind: 'temporary',
+      code: 'SLACK_RATE_LIMITED',
+    },
+    {
+      name: 'not_in_channel',
+      arrange: (delivery) => toChannel('#leadership', { key: delivery.key }),
+      kind: 'permanent',
+      code: 'SLACK_NOT_IN_CHANNEL',
+    },
+    {
+      name: 'channel_not_found',
+      arrange: (delivery) => toChannel('#nowhere', { key: delivery.key }),
+      kind: 'permanent',
+      code: 'SLACK_CHANNEL_NOT_FOUND',
+    },
+    {
+      name: 'invalid_auth',
+      arrange: (delivery) => {
+        contractSlack!.state.token = 'xoxb-rotated';
+        return delivery;
+      },
+      kind: 'permanent',
+      code: 'SLACK_INVALID_AUTH',
+    },
+  ],
 });

@@ -28,6 +28,8 @@ export interface CreatedRecord {
   type: string;
   id: string;
   fields: Record<string, unknown>;
+  /** ISO time of creation, as Salesforce's CreatedDate. */
+  createdDate: string;
 }
 
 export interface ApiRequest {
@@ -108,6 +110,10 @@ const sessionExpired = [{ message: 'Session expired or invalid', errorCode: 'INV
  */
 const queryPattern =
   /^SELECT Id FROM (Contact|Lead|User) WHERE (Id|Email) = '((?:[^'\\]|\\.)*)'( AND IsConverted = false| AND IsActive = true)?( ORDER BY LastModifiedDate DESC)? LIMIT 1$/;
+
+/** The query findSent sends: recent Tasks of a person with their Description, or Notes with their Body. */
+const activityPattern =
+  /^SELECT Id, (Description|Body) FROM (Task|Note) WHERE (WhoId|ParentId) = '((?:[^'\\]|\\.)*)' AND CreatedDate >= (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) ORDER BY CreatedDate DESC LIMIT 50$/;
 
 interface PendingFailure {
   remaining: number;
@@ -196,8 +202,37 @@ export async function startSalesforceApi(options: SalesforceStandInOptions = {})
     });
   }
 
+  function handleActivityQuery(match: RegExpExecArray, response: ServerResponse): void {
+    const [, textField, type, parentField, literal, since] = match;
+    const parentId = unescapeSoql(literal!);
+    const fitsType = (type === 'Task') === (textField === 'Description') && (type === 'Task') === (parentField === 'WhoId');
+    if (parentId === null || !fitsType) {
+      send(response, 400, [{ message: `unexpected query: ${match[0]}`, errorCode: 'MALFORMED_QUERY' }]);
+      return;
+    }
+    const found = state.created
+      .filter((record) => record.type === type && record.fields[parentField!] === parentId && record.createdDate >= since!)
+      .sort((a, b) => b.createdDate.localeCompare(a.createdDate))
+      .slice(0, 50);
+    send(response, 200, {
+      totalSize: found.length,
+      done: true,
+      records: found.map((record) => ({
+        attributes: { type, url: `/services/data/v${state.apiVersion}/sobjects/${type}/${record.id}` },
+        Id: record.id,
+        [textField!]: record.fields[textField!] ?? null,
+      })),
+    });
+  }
+
   function handleQuery(soql: string, response: ServerResponse): void {
     state.queries.push(soql);
+
+    const activity = activityPattern.exec(soql);
+    if (activity) {
+      handleActivityQuery(activity, response);
+      return;
+    }
 
     const match = queryPattern.exec(soql);
     const literal = match ? unescapeSoql(match[3]!) : null;
@@ -260,7 +295,7 @@ export async function startSalesforceApi(options: SalesforceStandInOptions = {})
     }
 
     const id = newId(type);
-    state.created.push({ type, id, fields });
+    state.created.push({ type, id, fields, createdDate: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
     if (type === 'Lead') state.leads.push({ Id: id, Email: String(fields.Email ?? ''), IsConverted: false });
     send(response, 201, { id, success: true, errors: [] });
   }

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for the part of the Slack Web API the Slack connector uses: chat.postMessage,
- * users.lookupByEmail, conversations.open and auth.test. It listens on 127.0.0.1, accepts form or JSON bodies as
+ * users.lookupByEmail, conversations.open, conversations.list, conversations.history and auth.test. It listens on 127.0.0.1, accepts form or JSON bodies as
  * @slack/web-api sends them, returns errors in Slack's shapes (HTTP 200 with `{ ok: false, error }`, HTTP 429 with
  * Retry-After) and records every call so tests can check what arrived.
  */
@@ -32,6 +32,8 @@ export interface PostedMessage {
   ts: string;
   text: string;
   blocks: unknown;
+  /** Message metadata as sent, which conversations.history returns only with include_all_metadata. */
+  metadata: unknown;
 }
 
 /** A failure returned instead of the normal response: a rate limit, a Slack error name, or a bare HTTP status. */
@@ -121,9 +123,35 @@ export async function startSlackApi(options: SlackStandInOptions = {}): Promise<
       if (typeof args.text !== 'string' && args.blocks === undefined) return { ok: false, error: 'no_text' };
 
       messageCount += 1;
-      const ts = `1714572185.${String(messageCount).padStart(6, '0')}`;
-      state.messages.push({ channel: channelId, ts, text: String(args.text ?? ''), blocks: args.blocks });
+      // Timestamps follow the clock, as Slack's do, so that history searches by time find the message.
+      const ts = `${Math.floor(Date.now() / 1000)}.${String(messageCount).padStart(6, '0')}`;
+      state.messages.push({ channel: channelId, ts, text: String(args.text ?? ''), blocks: args.blocks, metadata: args.metadata });
       return { ok: true, channel: channelId, ts, message: { text: args.text, ts } };
+    },
+
+    'conversations.list': (args) => {
+      const limit = Number(args.limit ?? 100);
+      const start = Number(args.cursor ?? 0);
+      const page = state.channels.slice(start, start + limit);
+      const next = start + limit < state.channels.length ? String(start + limit) : '';
+      return {
+        ok: true,
+        channels: page.map((channel) => ({ id: channel.id, name: channel.name, is_member: channel.isMember })),
+        response_metadata: { next_cursor: next },
+      };
+    },
+
+    'conversations.history': (args) => {
+      const channelId = String(args.channel ?? '');
+      const known = state.channels.some((channel) => channel.id === channelId) || [...state.directMessages.values()].includes(channelId);
+      if (!known) return { ok: false, error: 'channel_not_found' };
+      const oldest = Number(args.oldest ?? 0);
+      const withMetadata = args.include_all_metadata === true || args.include_all_metadata === 'true';
+      const messages = state.messages
+        .filter((message) => message.channel === channelId && Number(message.ts) >= oldest)
+        .reverse()
+        .map((message) => ({ type: 'message', ts: message.ts, text: message.text, ...(withMetadata && message.metadata ? { metadata: message.metadata } : {}) }));
+      return { ok: true, messages, has_more: false, response_metadata: { next_cursor: '' } };
     },
   };
 
