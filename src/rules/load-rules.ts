@@ -8,7 +8,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { isRepliersEvent } from '../repliers/events.js';
 import { domainOperationNames, domainOperations } from './domain-operations.js';
-import { compileLogic, validateLogic } from './logic/index.js';
+import { checkDomainUsage } from './domain-checks.js';
+import { compileLogic, readOperation, validateLogic } from './logic/index.js';
 import {
   targetsByConnector,
   type CompiledRule,
@@ -71,9 +72,28 @@ function checkAction(
     return null;
   }
   if (targetKind === 'channel' && !/^[#@]?[\w.-]{1,80}$/.test((to as { channel: string }).channel)) {
-    report(`${pointer}/to/channel`, `invalid Slack channel ${JSON.stringify((to as { channel: string }).channel)}`);
+    report(
+      `${pointer}/to/channel`,
+      `invalid ${connector} channel ${JSON.stringify((to as { channel: string }).channel)}; use 1 to 80 letters, digits, ".", "_" or "-", after an optional "#" or "@"`,
+    );
   }
   return { connector, template: String(template), to: to as RuleAction['to'] };
+}
+
+/**
+ * Rejects a condition that is a fixed value other than `true`: a string, a number or an array would match every
+ * event, and `false` would match none without saying so.
+ */
+function checkConditionShape(when: unknown, pointer: string, report: (pointer: string, message: string) => void): void {
+  if (when === true) return;
+  if (when === false) {
+    report(pointer, 'the condition false never matches; set "disabled": true to turn the rule off');
+    return;
+  }
+  if (readOperation(when, pointer) !== undefined) return;
+  // An object with several keys is reported by validateLogic.
+  if (isObject(when) && Object.keys(when).length > 1) return;
+  report(pointer, `the condition must be an operator object such as {"dropped": [...]} or true, but got ${JSON.stringify(when)}`);
 }
 
 function checkRule(
@@ -117,7 +137,11 @@ function checkRule(
   });
 
   if (!('when' in raw)) report(`${pointer}/when`, 'a condition is required; use true to match every event');
+  else checkConditionShape(raw.when, `${pointer}/when`, report);
   for (const problem of validateLogic(raw.when, { operations: domainOperationNames })) {
+    report(`${pointer}/when${problem.pointer}`, problem.message);
+  }
+  for (const problem of checkDomainUsage(raw.when)) {
     report(`${pointer}/when${problem.pointer}`, problem.message);
   }
 
@@ -162,7 +186,14 @@ export async function loadRuleSet(dir: string, connectors: ConnectorTemplates): 
   const digest = createHash('sha256');
 
   for (const name of names) {
-    const text = await readFile(path.join(dir, name), 'utf8');
+    let text: string;
+    try {
+      text = await readFile(path.join(dir, name), 'utf8');
+    } catch (error) {
+      // An editor replacing a file can remove it between the listing and the read; the next change reloads again.
+      problems.push({ file: name, ruleId: null, pointer: '', message: `cannot read the file: ${(error as Error).message}` });
+      continue;
+    }
     digest.update(name).update('\0').update(text).update('\0');
     let parsed: unknown;
     try {

@@ -42,9 +42,13 @@ export interface RuleProblem {
   message: string;
 }
 
-/** Target kinds by connector: a client has no Slack account, and CRM records are about clients. */
+/**
+ * Target kinds by connector: a client has no Slack account, and CRM records are about clients. The outgoing
+ * webhook connector posts about clients or agents to its configured URL, or to a named target as a channel.
+ */
 export const targetsByConnector: Readonly<Record<string, readonly ('clients' | 'agents' | 'channel')[]>> = {
   email: ['clients', 'agents'],
   slack: ['agents', 'channel'],
   salesforce: ['clients'],
+  webhook: ['clients', 'agents', 'channel'],
 };

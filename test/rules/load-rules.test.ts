@@ -78,6 +78,36 @@ describe('loadRuleSet', () => {
     { name: 'missing description', rule: { ...validRule, description: '' }, pointer: '/description', message: /description is required/ },
     { name: 'unknown field', rule: { ...validRule, whenn: true }, pointer: '/whenn', message: /unknown rule field "whenn"/ },
     { name: 'no actions', rule: { ...validRule, actions: [] }, pointer: '/actions', message: /at least one action/ },
+    { name: 'actions not a list', rule: { ...validRule, actions: { connector: 'email' } }, pointer: '/actions', message: /at least one action/ },
+    { name: 'action not an object', rule: { ...validRule, actions: ['email'] }, pointer: '/actions/0', message: /an action must be an object/ },
+    { name: 'unknown action field', rule: { ...validRule, actions: [{ connector: 'email', template: 'price-drop', to: 'clients', cc: 'x' }] }, pointer: '/actions/0/cc', message: /unknown action field "cc"/ },
+    { name: 'action without template', rule: { ...validRule, actions: [{ connector: 'email', to: 'clients' }] }, pointer: '/actions/0/template', message: /unknown email template undefined/ },
+    { name: 'action without target', rule: { ...validRule, actions: [{ connector: 'email', template: 'price-drop' }] }, pointer: '/actions/0/to', message: /invalid target undefined for email/ },
+    { name: 'invalid channel name', rule: { ...validRule, actions: [{ connector: 'slack', template: 'price-drop', to: { channel: '#two words' } }] }, pointer: '/actions/0/to/channel', message: /invalid slack channel "#two words"/ },
+    { name: 'template of another connector', rule: { ...validRule, actions: [{ connector: 'salesforce', template: 'price-drop', to: 'clients' }] }, pointer: '/actions/0/template', message: /unknown salesforce template "price-drop"/ },
+    { name: 'events not a list', rule: { ...validRule, events: 'listing.updated' }, pointer: '/events', message: /list at least one event/ },
+    { name: 'invalid id', rule: { ...validRule, id: 'Price Drop' }, pointer: '/id', message: /lower-case letters, digits and dashes/ },
+    { name: 'disabled not a boolean', rule: { ...validRule, disabled: 'yes' }, pointer: '/disabled', message: /"disabled" must be true or false/ },
+    { name: 'missing condition', rule: { id: validRule.id, description: 'x', events: validRule.events, actions: validRule.actions }, pointer: '/when', message: /a condition is required/ },
+    { name: 'condition of a fixed string', rule: { ...validRule, when: 'yes' }, pointer: '/when', message: /must be an operator object/ },
+    { name: 'condition false', rule: { ...validRule, when: false }, pointer: '/when', message: /never matches; set "disabled": true/ },
+    { name: 'operators merged in one object', rule: { ...validRule, when: { dropped: [1, 2], below: [1, 2] } }, pointer: '/when', message: /object has 2 keys/ },
+    { name: 'method operator', rule: { ...validRule, when: { method: ['abc', 'toUpperCase'] } }, pointer: '/when/method', message: /"method" operator is not supported/ },
+    { name: 'prototype path', rule: { ...validRule, when: { '==': [{ var: 'listing.prototype' }, 1] } }, pointer: '/when/==/0/var', message: /"prototype"/ },
+    { name: '__proto__ in missing', rule: { ...validRule, when: { missing: ['listing.__proto__'] } }, pointer: '/when/missing/0', message: /__proto__/ },
+    { name: 'constructor in missing_some', rule: { ...validRule, when: { missing_some: [1, ['constructor.name']] } }, pointer: '/when/missing_some/1/0', message: /constructor/ },
+    { name: 'empty path segment', rule: { ...validRule, when: { var: 'listing..listPrice' } }, pointer: '/when/var', message: /empty segment/ },
+    { name: 'comparison with one operand', rule: { ...validRule, when: { below: [{ var: 'listing.listPrice' }] } }, pointer: '/when/below', message: /below compares two values, but got 1/ },
+    { name: 'number with two values', rule: { ...validRule, when: { number: [1, 2] } }, pointer: '/when/number', message: /number takes one value/ },
+    { name: 'became with a fixed transition', rule: { ...validRule, when: { became: ['New', ['Sld']] } }, pointer: '/when/became/0', message: /needs a status transition/ },
+    { name: 'became on a listing field', rule: { ...validRule, when: { became: [{ var: 'listing.lastStatus' }, ['Sld']] } }, pointer: '/when/became/0', message: /not "listing.lastStatus"/ },
+    { name: 'became with an unknown code', rule: { ...validRule, when: { became: [{ var: 'change.lastStatus' }, ['Sold']] } }, pointer: '/when/became/1', message: /unknown lastStatus code\(s\) "Sold"/ },
+    { name: 'left without codes', rule: { ...validRule, when: { left: [{ var: 'change.status' }, []] } }, pointer: '/when/left/1', message: /non-empty list of codes/ },
+    { name: 'status compared with an unknown code', rule: { ...validRule, when: { '==': [{ var: 'listing.lastStatus' }, 'Sold'] } }, pointer: '/when/==/1', message: /unknown lastStatus code\(s\) "Sold".*Sld/ },
+    { name: 'status membership with an unknown code', rule: { ...validRule, when: { in: [{ var: 'change.status.to' }, ['U', 'S']] } }, pointer: '/when/in/1', message: /unknown status code\(s\) "S"/ },
+    { name: 'changed without a field', rule: { ...validRule, when: { changed: [] } }, pointer: '/when/changed', message: /at least one listing field/ },
+    { name: 'changed on __proto__', rule: { ...validRule, when: { changed: '__proto__.x' } }, pointer: '/when/changed', message: /"__proto__"/ },
+    { name: 'changed with a prefix', rule: { ...validRule, when: { changed: 'listing.listPrice' } }, pointer: '/when/changed', message: /write "listPrice"/ },
   ];
 
   for (const rejection of rejections) {
@@ -87,9 +117,35 @@ describe('loadRuleSet', () => {
       expect(problem, JSON.stringify(problems)).toBeDefined();
       expect(problem!.file).toBe('bad.json');
       expect(problem!.message).toMatch(rejection.message);
-      if ((rejection.rule as { id?: string }).id) expect(problem!.ruleId).toBe('price-drop-email');
+      expect(problem!.ruleId).toBe((rejection.rule as { id?: string }).id ?? null);
     });
   }
+
+  it('rejects a rule that is not an object', async () => {
+    const problems = await problemsOf({ 'list.json': [validRule, 'price-drop'] });
+    expect(problems).toEqual([{ file: 'list.json', ruleId: null, pointer: '/1', message: 'a rule must be a JSON object' }]);
+  });
+
+  it('locates a problem inside an array of rules', async () => {
+    const problems = await problemsOf({ 'list.json': [validRule, { ...validRule, id: 'second', when: { nope: 1 } }] });
+    expect(problems).toEqual([expect.objectContaining({ file: 'list.json', ruleId: 'second', pointer: '/1/when/nope' })]);
+  });
+
+  it('accepts the domain operations written right', async () => {
+    const when = {
+      and: [
+        { became: [{ var: 'change.lastStatus' }, ['Sld', 'Lsd']] },
+        { left: [{ var: 'change.status' }, 'A'] },
+        { changed: ['listPrice', 'details.numBedrooms'] },
+        { in: [{ var: 'listing.lastStatus' }, ['Sld', 'Lsd']] },
+        { '==': [{ var: 'change.lastStatus.to' }, 'Sld'] },
+        { at_most: [{ var: 'change.price.percent' }, -5] },
+      ],
+    };
+    await writeFile(path.join(dir, 'a.json'), JSON.stringify({ ...validRule, when }));
+    const ruleSet = await loadRuleSet(dir, connectors);
+    expect(ruleSet.rules[0]!.when).toEqual(when);
+  });
 
   it('reports invalid JSON with the file name', async () => {
     const problems = await problemsOf({ 'broken.json': '{"id": ' });
