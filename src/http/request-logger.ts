@@ -1,0 +1,59 @@
+/**
+ * Request ids and one log line per HTTP request, wrapped around the server's request listener so that it covers
+ * every request, including the webhook fast path that never enters Express. The id is taken from the
+ * `x-request-id` header when it looks like an id, or generated. It is echoed in the response and written back into
+ * the request headers, so later handlers that read `x-request-id` log the same value.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../logger.js';
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Ids accepted from the caller: 1 to 128 letters, digits, '.', '_' or '-', so a header cannot inject log text. */
+const acceptedId = /^[\w.-]{1,128}$/;
+
+const requestLogs = new WeakMap<IncomingMessage, Logger>();
+
+/** Paths that load balancers and Prometheus poll; their successful requests are logged at debug level only. */
+const probePaths = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Returns the child logger (with `requestId`) of a request, or `fallback` for a request that was not wrapped. */
+export function requestLog(req: IncomingMessage, fallback: Logger): Logger {
+  return requestLogs.get(req) ?? fallback;
+}
+
+/**
+ * Wraps `listener` so that each request gets an id and a child logger, and one line is logged when its response
+ * finishes: at error level for 5xx, warn for 4xx, debug for successful health and metrics probes, and info otherwise.
+ * Paths are logged without their query string, which may carry filter values such as a client id.
+ */
+export function withRequestLogging(listener: RequestListener, logger: Logger): RequestListener {
+  return (req, res) => {
+    const given = req.headers['x-request-id'];
+    const requestId = typeof given === 'string' && acceptedId.test(given) ? given : randomUUID();
+    req.headers['x-request-id'] = requestId;
+    res.setHeader('x-request-id', requestId);
+
+    const log = logger.child({ requestId });
+    requestLogs.set(req, log);
+    // Read now, because Express rewrites req.url while a mounted router handles the request.
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const started = process.hrtime.bigint();
+
+    res.on('finish', () => {
+      const status = res.statusCode;
+      const fields = {
+        method: req.method,
+        path,
+        status,
+        durationMs: Number(process.hrtime.bigint() - started) / 1e6,
+      };
+      if (status >= 500) log.error(fields, 'request finished');
+      else if (status >= 400) log.warn(fields, 'request finished');
+      else if (probePaths.has(path)) log.debug(fields, 'request finished');
+      else log.info(fields, 'request finished');
+    });
+    listener(req, res);
+  };
+}

@@ -1,0 +1,111 @@
+/** `hub config` and the `.env` file, run as a user runs them: the CLI in a child process in its own folder. */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadSettings, SettingsError } from '../../src/config/settings.js';
+import { repoRoot } from '../helpers/test-hub.js';
+
+const tsxLoader = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+const token = 'config-test-admin-token-0123456789';
+
+/** Returns this process's environment without any hub variable, so the child gets only the variables a test sets. */
+function cleanEnvironment(): Record<string, string> {
+  const names = new Set([...readFileSync(path.join(repoRoot, '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!));
+  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !names.has(entry[0]) && entry[1] !== undefined));
+}
+
+function runHub(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
+      cwd,
+      env: { ...cleanEnvironment(), ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+let cwd: string;
+
+beforeEach(async () => {
+  cwd = await mkdtemp(path.join(os.tmpdir(), 'hub-config-'));
+});
+
+afterEach(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+describe('hub config', () => {
+  it('prints settings from .env with secrets masked', async () => {
+    await writeFile(
+      path.join(cwd, '.env'),
+      [`PORT=9090`, `HUB_ADMIN_TOKEN=${token}`, 'DATABASE_URL=postgres://hub:pw-in-env-file@127.0.0.1:5432/hub', 'SLACK_TOKEN=xoxb-secret-slack', 'LOG_LEVEL=debug', ''].join('\n'),
+    );
+
+    const result = await runHub(['config'], { LOG_LEVEL: 'warn' }, cwd);
+
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n');
+    expect(lines[0]).toContain(path.join(cwd, '.env'));
+    expect(lines).toContain('port = 9090');
+    expect(lines).toContain('adminToken = ****');
+    expect(lines).toContain('slackToken = ****');
+    expect(lines).toContain('databaseUrl = postgres://hub:****@127.0.0.1:5432/hub');
+    expect(lines).toContain('redisUrl = redis://127.0.0.1:6379  (default)');
+    expect(lines).toContain('repliersApiKey = (not set)  (default)');
+    expect(lines).toContain('hookSecretHeader = x-hook-secret  (default)');
+    expect(result.stdout).not.toContain(token);
+    expect(result.stdout).not.toContain('pw-in-env-file');
+    expect(result.stdout).not.toContain('xoxb-secret-slack');
+  });
+
+  it('real environment wins over .env', async () => {
+    await writeFile(path.join(cwd, '.env'), 'LOG_LEVEL=debug\nQUEUE_PREFIX=from-file\n');
+
+    const result = await runHub(['config'], { LOG_LEVEL: 'warn' }, cwd);
+
+    expect(result.stdout.split('\n')).toContain('logLevel = warn');
+    expect(result.stdout.split('\n')).toContain('queuePrefix = from-file');
+  });
+
+  it('runs without a .env file', async () => {
+    const result = await runHub(['config'], {}, cwd);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('no .env file here');
+    expect(result.stdout.split('\n')).toContain('adminToken = (not set)  (default)');
+  });
+
+  it('invalid setting names the variable', async () => {
+    await writeFile(path.join(cwd, '.env'), 'PORT=eighty\n');
+
+    const result = await runHub(['config'], {}, cwd);
+
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe('hub: PORT must be an integer from 0 to 65535; got "eighty".');
+  });
+});
+
+describe('admin settings', () => {
+  it('short admin token is rejected', () => {
+    expect(() => loadSettings({ HUB_ADMIN_TOKEN: 'short' })).toThrow(SettingsError);
+    expect(() => loadSettings({ HUB_ADMIN_TOKEN: 'short' })).toThrow(/HUB_ADMIN_TOKEN must be at least 24 characters/);
+  });
+
+  it('failure threshold is range checked', () => {
+    expect(() => loadSettings({ ALERT_FAILURE_WINDOW_SECONDS: '5' })).toThrow(/ALERT_FAILURE_WINDOW_SECONDS must be an integer from 60 to 86400/);
+    expect(loadSettings({ ALERT_FAILURE_THRESHOLD: '0' }).alerts.failureThreshold).toBe(0);
+  });
+
+  it('admin token is off by default', () => {
+    expect(loadSettings({}).adminToken).toBeNull();
+  });
+});
