@@ -1,139 +1,162 @@
 /**
  * `POST /webhooks/repliers/<event>`: the hub's front door. It verifies, parses and enqueues, and nothing more:
- * the mirror, the rules and the connectors run in workers. It answers 202 only after BullMQ has the job.
+ * the mirror, the rules and the connectors run in workers. It responds 202 only after BullMQ has the job.
+ *
+ * Checks run in the order below, and the first failure decides the response. A sender without the secret learns
+ * nothing about the body's problems.
+ *
+ * 1. unknown event: 404
+ * 2. body over the limit: 413
+ * 3. empty body: the subscription handshake (200 or 401), or 400 without a secret header
+ * 4. wrong or missing secret: 401
+ * 5. not JSON: 415; invalid JSON or not a Repliers body: 400
+ * 6. Redis unavailable: 503; otherwise 202
  */
 import { createHash } from 'node:crypto';
-import express, { type Request, type Response, type Router } from 'express';
-import type { Queue } from 'bullmq';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
-import { eventJobOptions, type EventJobData } from '../queue/queues.js';
+import type { EventJobData } from '../queue/queues.js';
 import { isRepliersEvent } from '../repliers/events.js';
 import { readWebhookBody, WebhookBodyError } from '../repliers/webhook-body.js';
+import type { EventIntake } from './event-intake.js';
 import type { HookSecrets } from './hook-secrets.js';
+import { assertJsonMediaType, parseJsonBody, withoutBom } from './json-body.js';
+import { readRequestBody, RequestAbortedError, RequestBodyError } from './request-body.js';
+import { findSecretHeader, type SecretHeader } from './secret-header.js';
+import type { WebhookResponder } from './webhook-responder.js';
+
+const source = 'repliers';
+
+export type { IngressCounters } from '../metrics/ingress-metrics.js';
 
 export interface WebhookRouteOptions {
-  queue: Queue<EventJobData>;
   secrets: HookSecrets;
+  intake: EventIntake;
+  responder: WebhookResponder;
   logger: Logger;
-  secretHeader: string;
+  /** Headers that may carry the hook secret, lower-case, in the order they are read. */
+  secretHeaders: readonly string[];
   bodyLimitBytes: number;
-  dedupeWindowSeconds: number;
-  enqueueTimeoutMs: number;
 }
 
-/** Counts of answers by reason, read by tests and later by the metrics endpoint. */
-export type IngressCounters = Map<string, number>;
-
-const jsonMediaType = /^application\/([\w.+-]+\+)?json$/i;
+/** A framework-free route handler: `name` is the last path segment, decoded. It never rejects. */
+export type WebhookHandler = (req: IncomingMessage, res: ServerResponse, name: string) => Promise<void>;
 
 /**
- * The event id, and so the BullMQ job id: a digest of the event name and the exact body. A repeated delivery of
- * the same body within the dedupe window maps to the job already queued; any real change alters the body.
+ * Returns the event id, which is also the BullMQ job id: the SHA-256 digest, in hex, of the event name and the exact
+ * body. A repeated delivery of the same body within the dedupe window maps to the job already queued, and any real
+ * change alters the body. Hex keeps the id valid for BullMQ whatever the body contains.
  */
 export function eventIdFor(event: string, body: Buffer): string {
   return createHash('sha256').update(event).update('\n').update(body).digest('hex');
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`enqueue timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export function createRepliersWebhookHandler(options: WebhookRouteOptions): WebhookHandler {
+  const { secrets, intake, responder, logger, secretHeaders, bodyLimitBytes } = options;
 
-export function createWebhookRouter(options: WebhookRouteOptions, counters: IngressCounters): Router {
-  const { queue, secrets, logger, secretHeader } = options;
-  const router = express.Router();
-  const jobOptions = eventJobOptions(options.dedupeWindowSeconds);
+  async function handshake(req: IncomingMessage, res: ServerResponse, event: string, secret: SecretHeader | null): Promise<void> {
+    if (secret === null) {
+      responder.reject(req, res, source, 400, 'empty_body', 'The body is empty; a delivery must carry a JSON body.');
+      return;
+    }
+    let result;
+    try {
+      result = await secrets.handshake(event, secret.value);
+    } catch (error) {
+      logger.error({ event, err: error }, 'webhook handshake failed');
+      responder.unavailable(req, res, source, 'handshake_unavailable', 'The subscription store is unavailable; retry later.');
+      return;
+    }
+    if (result === 'accepted' || result === 'rotated' || result === 'already-subscribed') {
+      responder.handshake(res, source, secret.header, secret.value as string, result);
+      return;
+    }
+    responder.reject(req, res, source, 401, result === 'invalid-secret' ? 'handshake_invalid_secret' : 'handshake_not_expected', '');
+  }
 
-  const refuse = (req: Request, res: Response, status: number, reason: string, message: string): void => {
-    counters.set(reason, (counters.get(reason) ?? 0) + 1);
-    logger.info({ requestId: req.get('x-request-id'), path: req.path, status, reason }, 'webhook rejected');
-    res.status(status).json({ error: message });
+  async function handle(req: IncomingMessage, res: ServerResponse, event: string): Promise<void> {
+    const startedAt = performance.now();
+    if (!isRepliersEvent(event)) {
+      responder.reject(req, res, source, 404, 'unknown_event', `"${event}" is not a Repliers event; use the path of a subscribed event.`);
+      return;
+    }
+    const secret = findSecretHeader(req.headers, secretHeaders);
+
+    let body: Buffer;
+    try {
+      body = withoutBom(await readRequestBody(req, bodyLimitBytes));
+    } catch (error) {
+      if (error instanceof RequestAbortedError) {
+        responder.reject(req, res, source, 499, 'client_aborted', error.message);
+        return;
+      }
+      if (!(error instanceof RequestBodyError)) throw error;
+      responder.reject(req, res, source, error.status, error.reason, error.message, true);
+      return;
+    }
+
+    if (body.length === 0) {
+      await handshake(req, res, event, secret);
+      return;
+    }
+
+    let match = secrets.matchInMemory(event, secret?.value);
+    if (match === undefined) {
+      try {
+        match = await secrets.match(event, secret?.value);
+      } catch (error) {
+        logger.error({ event, err: error }, 'webhook secret lookup failed');
+        responder.unavailable(req, res, source, 'secret_store_unavailable', 'The subscription store is unavailable; retry later.');
+        return;
+      }
+    }
+    if (match === null) {
+      responder.reject(req, res, source, 401, secret === null ? 'missing_secret' : 'bad_secret', '');
+      return;
+    }
+
+    let text: string;
+    try {
+      assertJsonMediaType(req.headers['content-type']);
+      const parsed = parseJsonBody(body);
+      text = parsed.text;
+      const read = readWebhookBody(parsed.value);
+      if (read.hookEvent !== null && read.hookEvent !== event) {
+        responder.reject(req, res, source, 400, 'event_mismatch', `hook.event is "${read.hookEvent}" but this path receives "${event}".`);
+        return;
+      }
+    } catch (error) {
+      if (error instanceof RequestBodyError) {
+        responder.reject(req, res, source, error.status, error.reason, error.message);
+        return;
+      }
+      if (!(error instanceof WebhookBodyError)) throw error;
+      responder.reject(req, res, source, 400, 'invalid_body', `The body is not a Repliers webhook: ${error.message}.`);
+      return;
+    }
+
+    const eventId = eventIdFor(event, body);
+    const data: EventJobData = {
+      event,
+      source,
+      path: `/webhooks/repliers/${event}`,
+      receivedAt: new Date().toISOString(),
+      body: text,
+    };
+    if (!(await intake.enqueue(eventId, data))) {
+      responder.unavailable(req, res, source, 'enqueue_failed', 'The event queue is unavailable; retry later.');
+      return;
+    }
+    if (match === 'previous') logger.debug({ event, eventId }, 'delivery verified with the secret a rotation replaced');
+    responder.accept(res, source, eventId, startedAt);
+  }
+
+  return async (req, res, event) => {
+    try {
+      await handle(req, res, event);
+    } catch (error) {
+      logger.error({ path: req.url, err: error }, 'webhook handler failed');
+      responder.reject(req, res, source, 500, 'internal_error', 'Internal error.');
+    }
   };
-
-  router.post(
-    '/webhooks/repliers/:event',
-    express.raw({ type: () => true, limit: options.bodyLimitBytes }),
-    async (req: Request, res: Response) => {
-      const event = String(req.params.event);
-      if (!isRepliersEvent(event)) {
-        refuse(req, res, 404, 'unknown_event', `"${event}" is not a Repliers event; use the path of a subscribed event.`);
-        return;
-      }
-      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const given = req.headers[secretHeader];
-
-      if (body.length === 0) {
-        const result = await secrets.handshake(event, given);
-        if (result === 'accepted' || result === 'already-subscribed') {
-          counters.set('handshake', (counters.get('handshake') ?? 0) + 1);
-          logger.info({ event, result }, 'webhook handshake answered');
-          res.setHeader(secretHeader, given as string);
-          res.status(200).end();
-          return;
-        }
-        if (result === 'not-expected' && given !== undefined) {
-          refuse(req, res, 401, 'handshake_not_expected', 'No subscription is expected on this path.');
-          return;
-        }
-        refuse(req, res, 400, 'empty_body', 'The body is empty; a delivery must carry a JSON body.');
-        return;
-      }
-
-      if (!(await secrets.verify(event, given))) {
-        refuse(req, res, 401, 'bad_secret', 'Unauthorized.');
-        return;
-      }
-
-      const mediaType = (req.get('content-type') ?? '').split(';')[0]!.trim();
-      if (!jsonMediaType.test(mediaType)) {
-        refuse(req, res, 415, 'unsupported_media_type', `Content-Type must be application/json; got "${mediaType || 'none'}".`);
-        return;
-      }
-
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body.toString('utf8'));
-      } catch (error) {
-        refuse(req, res, 400, 'invalid_json', `The body is not valid JSON: ${(error as Error).message}.`);
-        return;
-      }
-      try {
-        const read = readWebhookBody(parsed);
-        if (read.hookEvent !== null && read.hookEvent !== event) {
-          refuse(req, res, 400, 'event_mismatch', `hook.event is "${read.hookEvent}" but this path receives "${event}".`);
-          return;
-        }
-      } catch (error) {
-        if (!(error instanceof WebhookBodyError)) throw error;
-        refuse(req, res, 400, 'invalid_body', `The body is not a Repliers webhook: ${error.message}.`);
-        return;
-      }
-
-      const eventId = eventIdFor(event, body);
-      const data: EventJobData = {
-        event,
-        source: 'repliers',
-        path: req.path,
-        receivedAt: new Date().toISOString(),
-        body: body.toString('utf8'),
-      };
-      try {
-        await withTimeout(queue.add(event, data, { ...jobOptions, jobId: eventId }), options.enqueueTimeoutMs);
-      } catch (error) {
-        counters.set('enqueue_failed', (counters.get('enqueue_failed') ?? 0) + 1);
-        logger.error({ event, eventId, err: error }, 'webhook enqueue failed');
-        res.setHeader('Retry-After', '5');
-        res.status(503).json({ error: 'The event queue is unavailable; retry later.' });
-        return;
-      }
-
-      counters.set('accepted', (counters.get('accepted') ?? 0) + 1);
-      res.status(202).json({ eventId });
-    },
-  );
-
-  return router;
 }

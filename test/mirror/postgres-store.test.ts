@@ -8,6 +8,9 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { applyPostgresMigrations, postgresMigrations } from '../../src/mirror/postgres/migrations.js';
 import { PostgresStore } from '../../src/mirror/postgres/postgres-store.js';
+import { describeEventRetentionContract } from './event-retention-contract.js';
+import { describeHookRotationContract } from './hook-rotation-contract.js';
+import { describeOrderContract } from './order-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 const databaseUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -34,6 +37,9 @@ afterAll(async () => {
 });
 
 describeStoreContract('PostgresStore', async () => new PostgresStore(storeUrl), resetSchema);
+describeOrderContract('PostgresStore', async () => new PostgresStore(storeUrl), resetSchema);
+describeHookRotationContract('PostgresStore', async () => new PostgresStore(storeUrl), resetSchema);
+describeEventRetentionContract('PostgresStore', async () => new PostgresStore(storeUrl), resetSchema);
 
 describe('PostgresStore', () => {
   beforeEach(resetSchema);
@@ -59,8 +65,10 @@ describe('PostgresStore', () => {
     );
     expect(rows.map((row) => row.table_name)).toEqual([
       'agents',
+      'client_opt_outs',
       'clients',
       'deliveries',
+      'event_subjects',
       'events',
       'favorites',
       'hook_subscriptions',

@@ -4,6 +4,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/mirror/sqlite/sqlite-store.js';
 import type { Store } from '../../src/mirror/store.js';
+import { describeEventRetentionContract } from './event-retention-contract.js';
+import { describeHookRotationContract } from './hook-rotation-contract.js';
+import { describeOrderContract } from './order-contract.js';
 import { describeStoreContract } from './store-contract.js';
 
 /** Temporary directory of each open store, removed once the store is closed. */
@@ -23,6 +26,9 @@ async function removeDirectory(store: Store): Promise<void> {
 }
 
 describeStoreContract('SqliteStore', async () => openFresh(), removeDirectory);
+describeOrderContract('SqliteStore', async () => openFresh(), removeDirectory);
+describeHookRotationContract('SqliteStore', async () => openFresh(), removeDirectory);
+describeEventRetentionContract('SqliteStore', async () => openFresh(), removeDirectory);
 
 describe('SqliteStore', () => {
   it('kind is sqlite', async () => {

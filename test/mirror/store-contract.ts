@@ -15,6 +15,7 @@ import type {
   NewEvent,
   Store,
 } from '../../src/mirror/store.js';
+import { describeAdminRecordsContract } from './admin-records-contract.js';
 
 /** Returns the ISO timestamp `seconds` after 10:00 UTC on a fixed day, so that larger arguments give later times. */
 function at(seconds: number): string {
@@ -126,6 +127,8 @@ export function describeStoreContract(
       await store.close();
       await cleanup?.(store);
     });
+
+    describeAdminRecordsContract(() => store);
 
     describe('lifecycle', () => {
       it('reports a known kind', () => {
@@ -270,12 +273,31 @@ export function describeStoreContract(
         expect(client?.fname).toBe('Cameron');
       });
 
-      it('opt-out of unknown client stores nothing', async () => {
-        // NOTE: the opt-out is dropped, so a client mirrored later starts opted in. This pins the SQLite behaviour.
+      it('opt-out of unknown client applies once mirrored', async () => {
         await store.recordOptOut('c1', at(1));
+        expect((await store.getClients(['c1'])).size).toBe(0);
+
         await store.upsertClient(clientInput('c1', null), at(2));
 
-        expect((await store.getClients(['c1'])).get('c1')?.optedOutAt).toBeNull();
+        expect((await store.getClients(['c1'])).get('c1')?.optedOutAt).toBe(at(1));
+      });
+
+      it('opt-out of unknown client survives updates', async () => {
+        await store.recordOptOut('c1', at(1));
+        await store.recordOptOut('c1', at(2));
+        await store.upsertClient(clientInput('c1', null), at(3));
+        await store.upsertClient(clientInput('c1', null, { fname: 'Cameron' }), at(4));
+
+        const client = (await store.getClients(['c1'])).get('c1');
+        expect(client?.optedOutAt).toBe(at(1));
+        expect(client?.fname).toBe('Cameron');
+      });
+
+      it('opt-out leaves other clients opted in', async () => {
+        await store.recordOptOut('c1', at(1));
+        await store.upsertClient(clientInput('c2', null), at(2));
+
+        expect((await store.getClients(['c2'])).get('c2')?.optedOutAt).toBeNull();
       });
     });
 
@@ -347,15 +369,15 @@ export function describeStoreContract(
         expect(client?.updatedAt).toBe(at(2));
       });
 
-      it('favorite created after delete stays live', async () => {
-        // Only favorites present at deletion time are tombstoned, so a late favorite.created is mirrored as live.
+      it('favorite created after delete is tombstoned', async () => {
         await store.deleteClient('c1', at(1));
         await store.applyFavoriteCreated(favoriteInput('f1', 'c1'), at(2));
 
-        const [entry] = await store.getFavoritesOfListing('C1000', '91');
+        const entry = (await store.getFavorites(['f1'])).get('f1');
 
-        expect(entry?.favorite.deletedAt).toBeNull();
+        expect(entry?.favorite).toMatchObject({ clientId: 'c1', createdAt: at(2), deletedAt: at(1) });
         expect(entry?.client?.deletedAt).toBe(at(1));
+        expect(await store.getFavoritesOfListing('C1000', '91')).toEqual([]);
       });
     });
 
@@ -828,6 +850,7 @@ export function describeStoreContract(
           ...newDelivery('k1', 'e1'),
           status: 'pending',
           attempts: 0,
+          rateLimitedCount: 0,
           lastError: null,
           receipt: null,
           createdAt: at(1),
@@ -898,6 +921,21 @@ export function describeStoreContract(
         expect(await store.getDelivery('k1')).toMatchObject({ status: 'skipped', attempts: 2, receipt: 'msg-1' });
       });
 
+      it('rateLimited counts postponements, not attempts', async () => {
+        await store.recordDeliveries([newDelivery('k1', 'e1')], at(1));
+        await store.setDeliveryStatus('k1', 'sending', {}, at(2));
+        await store.setDeliveryStatus('k1', 'pending', { error: 'rate limited', rateLimited: true }, at(3));
+        await store.setDeliveryStatus('k1', 'sending', {}, at(4));
+        await store.setDeliveryStatus('k1', 'pending', { rateLimited: true }, at(5));
+
+        expect(await store.getDelivery('k1')).toMatchObject({
+          status: 'pending',
+          attempts: 2,
+          rateLimitedCount: 2,
+          lastError: 'rate limited',
+        });
+      });
+
       it('sent with an error keeps the error', async () => {
         await store.recordDeliveries([newDelivery('k1', 'e1')], at(1));
         await store.setDeliveryStatus('k1', 'sent', { error: 'partial', receipt: 'ts-1' }, at(2));
@@ -958,16 +996,14 @@ export function describeStoreContract(
         expect(final.deliveries).toHaveLength(2);
       });
 
-      it('replayed create rewinds a tombstone', async () => {
-        // Writes do not compare `at` with the stored time, so a late replay of an older event wins. A tombstone's
-        // deletedAt still holds, but its updatedAt and data go back to the replayed event's.
+      it('replayed create keeps the newer state', async () => {
         await store.applyFavoriteCreated(favoriteInput('f1', 'c1'), at(1));
         await store.applyFavoriteDeleted({ favoriteId: 'f1' }, at(2));
         await store.applyFavoriteCreated(favoriteInput('f1', 'c1', { comments: 'older' }), at(1));
 
         expect((await store.getFavorites(['f1'])).get('f1')?.favorite).toMatchObject({
-          comments: 'older',
-          updatedAt: at(1),
+          comments: 'Close to the park',
+          updatedAt: at(2),
           deletedAt: at(2),
         });
       });
