@@ -7,19 +7,24 @@ import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Connector, Delivery } from '../connectors/connector.js';
 import { createConnectors, templatesOf } from '../connectors/registry.js';
+import { createAdminSurface, type AdminSurface } from './admin/admin-surface.js';
 import type { Settings } from './config/settings.js';
 import { createIngressApp } from './ingress/app.js';
 import { HookSecrets } from './ingress/hook-secrets.js';
+import { startIngressServer, stopIngressServer } from './ingress/ingress-server.js';
 import type { IngressCounters } from './ingress/webhook-route.js';
 import type { Logger } from './logger.js';
 import { openStore } from './mirror/open-store.js';
 import type { Store } from './mirror/store.js';
-import { createEventsQueue, createRedis, deliveryQueueName, type EventJobData } from './queue/queues.js';
+import { loadSources } from './sources/sources-file.js';
+import { startEventRetention } from './queue/event-retention.js';
+import { createEventsQueue, createRedis, deliveryQueueName, describeRedisTarget, redisTargetOf, type EventJobData, type RedisTarget } from './queue/queues.js';
 import { RepliersApi } from './repliers/api-client.js';
-import { loadRuleSet } from './rules/load-rules.js';
+import { LiveRuleSet } from './rules/live-rule-set.js';
 import type { RuleSet } from './rules/rule.js';
-import { startDeliveryWorker } from './workers/delivery-worker.js';
+import { deliveryWorkerSettings, startDeliveryWorker } from './workers/delivery-worker.js';
 import { startEventsWorker } from './workers/events-worker.js';
+import { startReconcileScheduler, type ReconcileScheduler } from './sync/reconcile-scheduler.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -39,10 +44,15 @@ export interface RunningHub {
   close(): Promise<void>;
 }
 
-/** Connects to Redis and waits for it, failing with a one-line message when it cannot be reached. */
-export async function connectRedis(redisUrl: string, role: 'producer' | 'worker', logger: Logger, timeoutMs = 3000): Promise<Redis> {
+/**
+ * Connects to Redis and waits for it, failing with a one-line message when it cannot be reached. `redisUrl` is a URL,
+ * or a {@link RedisTarget} that may name a Redis Cluster.
+ */
+export async function connectRedis(redisUrl: string | RedisTarget, role: 'producer' | 'worker', logger: Logger, timeoutMs = 3000): Promise<Redis> {
   let connected = false;
+  let lastError: Error | null = null;
   const redis = createRedis(redisUrl, role, (error) => {
+    lastError = error;
     if (connected) logger.error({ role, err: error }, 'redis connection error');
   });
   let timer: NodeJS.Timeout | undefined;
@@ -59,8 +69,10 @@ export async function connectRedis(redisUrl: string, role: 'producer' | 'worker'
     return redis;
   } catch (error) {
     redis.disconnect();
+    // The connection error says more than the timeout that ended the wait, such as ECONNREFUSED.
+    const reason = (lastError as Error | null)?.message ?? (error as Error).message;
     throw new RedisUnavailableError(
-      `cannot reach Redis at ${redisUrl} (${(error as Error).message}). Start one with ` +
+      `cannot reach Redis at ${describeRedisTarget(redisUrl)} (${reason}). Start one with ` +
         '`redis-server --daemonize yes` or `docker compose up -d redis`, or set REDIS_URL.',
     );
   } finally {
@@ -69,21 +81,44 @@ export async function connectRedis(redisUrl: string, role: 'producer' | 'worker'
 }
 
 export async function startHub(settings: Readonly<Settings>, role: Role, logger: Logger): Promise<RunningHub> {
-  const producer = await connectRedis(settings.redisUrl, 'producer', logger);
-  const workerRedis = role === 'api' ? null : await connectRedis(settings.redisUrl, 'worker', logger);
+  const redisTarget = redisTargetOf(settings);
+  const producer = await connectRedis(redisTarget, 'producer', logger);
+  const workerRedis = role === 'api' ? null : await connectRedis(redisTarget, 'worker', logger);
   const store = await openStore(settings.databaseUrl);
 
   const connectors = createConnectors(settings, logger);
-  const ruleSet = await loadRuleSet(settings.rulesDir, templatesOf(connectors));
-  const eventsQueue = createEventsQueue(producer, settings.queuePrefix);
-  const secrets = new HookSecrets(store, producer, settings.queuePrefix);
+  // Worker processes follow edits of the rules folder and `hub rules reload`; the API role routes nothing.
+  const rules = await LiveRuleSet.start({
+    dir: settings.rulesDir,
+    connectors: templatesOf(connectors),
+    logger,
+    watch: workerRedis !== null,
+    reloadRequests: workerRedis
+      ? {
+          subscriber: createRedis(redisTarget, 'worker', (error) => logger.error({ err: error }, 'redis connection error')),
+          publisher: producer,
+          prefix: settings.queuePrefix,
+        }
+      : undefined,
+  });
+  const eventsQueue = createEventsQueue(producer, settings.queuePrefix, (error) =>
+    logger.error({ err: error }, 'events queue error'),
+  );
+  const secrets = new HookSecrets(store, producer, settings.queuePrefix, { graceSeconds: settings.hookSecretGraceSeconds });
+  const sources = role === 'worker' ? new Map() : await loadSources(settings.sourcesFile);
+  const retention = workerRedis
+    ? startEventRetention({ store, retentionDays: settings.eventRetentionDays, logger })
+    : null;
 
   const workers: Worker[] = [];
   const deliveryQueues = new Map<string, Queue<Delivery>>();
+  let reconcile: ReconcileScheduler | null = null;
   if (workerRedis) {
     for (const connector of connectors.values()) {
       deliveryQueues.set(connector.name, new Queue<Delivery>(deliveryQueueName(connector.name), { connection: producer, prefix: settings.queuePrefix }));
-      workers.push(startDeliveryWorker({ redis: workerRedis, prefix: settings.queuePrefix, connector, store, logger }));
+      workers.push(
+        startDeliveryWorker({ redis: workerRedis, prefix: settings.queuePrefix, connector, store, logger, ...deliveryWorkerSettings(settings, connector.name) }),
+      );
       logger.info({ connector: connector.name, mode: connector.mode }, connector.describe());
     }
     const repliers = settings.repliersApiKey
@@ -97,16 +132,27 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
         concurrency: settings.eventsConcurrency,
         store,
         repliers,
-        ruleSet: () => ruleSet,
+        ruleSet: () => rules.current(),
         deliveryQueues,
         viewOptions: { imageBaseUrl: settings.repliersImageUrl, listingUrlTemplate: settings.listingUrlTemplate },
         logger,
       }),
     );
-    logger.info({ rules: ruleSet.rules.length, ruleSetVersion: ruleSet.version }, 'rules loaded');
+    logger.info({ rules: rules.current().rules.length, ruleSetVersion: rules.current().version }, 'rules loaded');
+    reconcile = await startReconcileScheduler({
+      producer,
+      worker: workerRedis,
+      prefix: settings.queuePrefix,
+      everyMs: settings.reconcileIntervalMinutes * 60_000,
+      store,
+      repliers,
+      logger,
+      concurrency: settings.syncConcurrency,
+    });
   }
 
   let server: Server | null = null;
+  let admin: AdminSurface | null = null;
   let url: string | null = null;
   let counters: IngressCounters = new Map();
   if (role !== 'worker') {
@@ -117,15 +163,17 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
       secrets,
       logger,
       secretHeader: settings.hookSecretHeader,
+      secretHeaders: settings.hookSecretHeaders,
       bodyLimitBytes: settings.webhookBodyLimitBytes,
       dedupeWindowSeconds: settings.dedupeWindowSeconds,
       enqueueTimeoutMs: settings.enqueueTimeoutMs,
+      eventQueueLimits: { keepCompleted: settings.eventsKeepCompleted, keepFailed: settings.eventsKeepFailed },
+      sources,
+      unsubscribeSecret: settings.unsubscribeSecret,
     });
     counters = ingress.counters;
-    server = await new Promise<Server>((resolve, reject) => {
-      const listening = ingress.app.listen(settings.port, settings.host, () => resolve(listening));
-      listening.once('error', reject);
-    });
+    admin = createAdminSurface({ settings, logger, store, redis: producer, eventsQueue, connectors, ruleSet: () => rules.current() });
+    server = await startIngressServer(admin.wrap(ingress.handleRequest), settings.port, settings.host);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : settings.port;
     url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
@@ -137,17 +185,17 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
     store,
     eventsQueue,
     connectors,
-    ruleSet: () => ruleSet,
+    ruleSet: () => rules.current(),
     counters,
     secrets,
     async close() {
       // Stop taking requests first, then let workers finish the jobs they hold.
-      if (server) {
-        const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeIdleConnections();
-        await closed;
-      }
+      if (server) await stopIngressServer(server);
+      await admin?.close();
+      await retention?.stop();
       await Promise.all(workers.map((worker) => worker.close()));
+      await reconcile?.close();
+      await rules.close();
       await Promise.all([...deliveryQueues.values()].map((queue) => queue.close()));
       await eventsQueue.close();
       await Promise.all([...connectors.values()].map((connector) => connector.close()));

@@ -1,12 +1,10 @@
 /** The work behind each `hub` subcommand. */
-import { createConnectors, templatesOf } from '../../connectors/registry.js';
 import type { Settings } from '../config/settings.js';
 import { HookSecrets } from '../ingress/hook-secrets.js';
 import { connectRedis, startHub, type Role } from '../hub.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../mirror/open-store.js';
 import { isRepliersEvent, repliersEvents } from '../repliers/events.js';
-import { formatProblem, loadRuleSet, RuleLoadError } from '../rules/load-rules.js';
 
 /** A mistake in how a command was called; the CLI prints its message alone. */
 export class UsageError extends Error {
@@ -19,7 +17,10 @@ export async function startCommand(settings: Readonly<Settings>, role: Role): Pr
 
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal while stopping: exiting without waiting for requests and jobs');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'stopping: finishing requests and jobs in flight');
     hub.close().then(
@@ -34,7 +35,21 @@ export async function startCommand(settings: Readonly<Settings>, role: Role): Pr
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-export async function expectWebhooks(settings: Readonly<Settings>, events: string[], minutes?: number): Promise<void> {
+/**
+ * Opens the handshake window of each event for `minutes` (HANDSHAKE_WINDOW_SECONDS by default). With `rotate`, the
+ * next handshake replaces a stored secret, which then stays valid for HOOK_SECRET_GRACE_SECONDS.
+ */
+function describeMinutes(seconds: number): string {
+  const minutes = Math.round(seconds / 60);
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+export async function expectWebhooks(
+  settings: Readonly<Settings>,
+  events: string[],
+  minutes?: number,
+  options: { rotate?: boolean } = {},
+): Promise<void> {
   const unknown = events.filter((event) => !isRepliersEvent(event));
   if (unknown.length > 0) {
     throw new UsageError(`unknown event(s): ${unknown.join(', ')}; use one of ${repliersEvents.join(', ')}`);
@@ -43,33 +58,20 @@ export async function expectWebhooks(settings: Readonly<Settings>, events: strin
   const redis = await connectRedis(settings.redisUrl, 'producer', createLogger(settings.logLevel));
   const store = await openStore(settings.databaseUrl);
   try {
-    const secrets = new HookSecrets(store, redis, settings.queuePrefix);
+    const secrets = new HookSecrets(store, redis, settings.queuePrefix, { graceSeconds: settings.hookSecretGraceSeconds });
     for (const event of events) {
-      await secrets.expect(event, seconds);
+      await secrets.expect(event, seconds, { rotate: options.rotate });
       const existing = await store.getHookSubscription(event);
-      const note = existing ? ' (a secret is already stored for it and will be kept)' : '';
-      console.log(`expecting a handshake on /webhooks/repliers/${event} for ${Math.round(seconds / 60)} minutes${note}`);
+      let note = '';
+      if (existing && options.rotate) {
+        note = ` (the next handshake replaces the stored secret, which stays valid ${settings.hookSecretGraceSeconds} seconds longer)`;
+      } else if (existing) {
+        note = ' (a secret is already stored for it and will be kept; use --rotate to replace it)';
+      }
+      console.log(`expecting a handshake on /webhooks/repliers/${event} for ${describeMinutes(seconds)}${note}`);
     }
   } finally {
     redis.disconnect();
     await store.close();
-  }
-}
-
-export async function checkRules(settings: Readonly<Settings>, dir?: string): Promise<number> {
-  const logger = createLogger('silent');
-  const connectors = createConnectors(settings, logger);
-  try {
-    const ruleSet = await loadRuleSet(dir ?? settings.rulesDir, templatesOf(connectors));
-    const enabled = ruleSet.rules.filter((rule) => !rule.disabled).length;
-    console.log(`${ruleSet.rules.length} rules are valid (${enabled} enabled), version ${ruleSet.version}`);
-    return 0;
-  } catch (error) {
-    if (!(error instanceof RuleLoadError)) throw error;
-    for (const problem of error.problems) console.error(formatProblem(problem));
-    console.error(`${error.problems.length} problem(s) found`);
-    return 1;
-  } finally {
-    await Promise.all([...connectors.values()].map((connector) => connector.close()));
   }
 }

@@ -1,11 +1,19 @@
 /** The `hub` command line. Each subcommand lives in its own function; errors a user can fix print one line. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSettings, SettingsError } from '../config/settings.js';
+import { loadEnvFile } from '../config/env-file.js';
+import { describeSettings } from '../config/show-config.js';
 import { ListingsFileError } from '../demo/listings-file.js';
 import { RedisUnavailableError } from '../hub.js';
 import { RuleLoadError } from '../rules/load-rules.js';
-import { checkRules, expectWebhooks, startCommand, UsageError } from './commands.js';
+import { SourcesFileError } from '../sources/sources-file.js';
+import { expectWebhooks, startCommand, UsageError } from './commands.js';
+import { subscribeCommand, syncCommand } from './sync-commands.js';
+import { RepliersApiError } from '../repliers/api-client.js';
+import { SubscribeUrlError } from '../sync/subscribe-hub.js';
+import { checkRules, reloadRules, simulateRules, testRules } from './rules-commands.js';
 import { runDemo } from '../demo/run-demo.js';
+import { connectorStatusCommand, resumeConnectorCommand } from '../../connectors/connector-commands.js';
 
 function positiveInteger(value: string): number {
   const parsed = Number(value);
@@ -34,14 +42,32 @@ program
     await runDemo({ listingsFile: options.listings });
   });
 
+program
+  .command('sync')
+  .description('Copy every agent, client and favorite from Repliers into the mirror and repair what differs (needs REPLIERS_API_KEY).')
+  .option('--concurrency <n>', 'clients whose favorites are read at the same time (default: SYNC_CONCURRENCY)', positiveInteger)
+  .action(async (options: { concurrency?: number }) => {
+    process.exitCode = await syncCommand(loadSettings(), options);
+  });
+
+program
+  .command('subscribe')
+  .description('Subscribe this hub with Repliers to the events it needs, one URL path per event; running it again changes nothing.')
+  .requiredOption('--url <url>', "the hub's public base URL, such as https://hub.example.com")
+  .option('--minutes <n>', 'how long each handshake window stays open (default: HANDSHAKE_WINDOW_SECONDS)', positiveInteger)
+  .action(async (options: { url: string; minutes?: number }) => {
+    process.exitCode = await subscribeCommand(loadSettings(), options.url, options.minutes);
+  });
+
 const webhooks = program.command('webhooks').description('Manage Repliers webhook subscriptions.');
 webhooks
   .command('expect')
   .description('Open the handshake window of one or more events, so the next Repliers subscription handshake is accepted.')
   .argument('<events...>', 'event names, such as listing.updated')
   .option('--minutes <n>', 'how long the window stays open', positiveInteger)
-  .action(async (events: string[], options: { minutes?: number }) => {
-    await expectWebhooks(loadSettings(), events, options.minutes);
+  .option('--rotate', 'let the next handshake replace the stored secret; the old one stays valid for HOOK_SECRET_GRACE_SECONDS')
+  .action(async (events: string[], options: { minutes?: number; rotate?: boolean }) => {
+    await expectWebhooks(loadSettings(), events, options.minutes, { rotate: options.rotate });
   });
 
 const rules = program.command('rules').description('Check and try routing rules.');
@@ -52,14 +78,70 @@ rules
   .action(async (options: { dir?: string }) => {
     process.exitCode = await checkRules(loadSettings(), options.dir);
   });
+rules
+  .command('reload')
+  .description('Check the rules folder, then make every worker process reload its rules (through Redis) and say what each did.')
+  .option('--dir <folder>', 'rules folder to check before asking (default: RULES_DIR or ./rules)')
+  .option('--wait <seconds>', 'how long to wait for the worker processes to reply', positiveInteger, 5)
+  .action(async (options: { dir?: string; wait: number }) => {
+    process.exitCode = await reloadRules(loadSettings(), { dir: options.dir, waitSeconds: options.wait });
+  });
+rules
+  .command('test')
+  .description('Show how each rule decides on a webhook body, with the values that decided it, and preview the deliveries; sends nothing.')
+  .argument('<event-file>', 'a webhook body as Repliers sends it: { "data", "hook" } or an array of resources')
+  .option('--event <name>', 'the event name, when the body has no hook.event')
+  .option('--dir <folder>', 'rules folder (default: RULES_DIR or ./rules)')
+  .option('--json', 'print the full result as JSON')
+  .action(async (file: string, options: { event?: string; dir?: string; json?: boolean }) => {
+    process.exitCode = await testRules(loadSettings(), file, options);
+  });
+rules
+  .command('simulate')
+  .description('Replay the recorded events against candidate rules and list the deliveries they would add or remove; sends nothing.')
+  .requiredOption('--since <duration>', 'how far back to replay: 90s, 30m, 24h, 7d, 2w or an ISO date')
+  .option('--rules <folder>', 'the candidate rules folder (default: RULES_DIR or ./rules)')
+  .option('--live <folder>', 'the live rules folder to compare with (default: RULES_DIR or ./rules)')
+  .option('--limit <n>', 'most events replayed, the latest ones', positiveInteger, 10_000)
+  .option('--json', 'print the full report as JSON')
+  .action(async (options: { since: string; rules?: string; live?: string; limit: number; json?: boolean }) => {
+    process.exitCode = await simulateRules(loadSettings(), options);
+  });
+
+const connectors = program.command('connectors').description('See and resume the delivery connectors.');
+connectors
+  .command('status')
+  .description('Show each connector queue: running or paused (and why, and until when), with its job counts.')
+  .action(async () => {
+    await connectorStatusCommand(loadSettings());
+  });
+connectors
+  .command('resume')
+  .description('Resume a connector paused by an exhausted API limit or rejected credentials, without waiting for its pause to end.')
+  .argument('<name>', 'email, slack, salesforce or webhook')
+  .action(async (name: string) => {
+    await resumeConnectorCommand(loadSettings(), name);
+  });
+
+/** The `.env` file loaded before the command ran, or null; `hub config` names it. */
+let envFile: string | null = null;
+
+program
+  .command('config')
+  .description('Print the effective settings (environment, then ./.env, then defaults) with secrets masked.')
+  .action(() => {
+    for (const line of describeSettings(loadSettings(), envFile)) console.log(line);
+  });
 
 try {
+  envFile = loadEnvFile();
   await program.parseAsync();
 } catch (error) {
   if (
     error instanceof RuleLoadError ||
     error instanceof UsageError ||
-    error instanceof SettingsError || error instanceof RedisUnavailableError || error instanceof ListingsFileError) {
+    error instanceof SettingsError || error instanceof RedisUnavailableError || error instanceof ListingsFileError ||
+    error instanceof SourcesFileError || error instanceof RepliersApiError || error instanceof SubscribeUrlError) {
     console.error(`hub: ${error.message}`);
     process.exit(1);
   }

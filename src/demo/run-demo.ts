@@ -111,6 +111,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     QUEUE_PREFIX: `hub-demo-${randomBytes(4).toString('hex')}`,
     REPLIERS_API_URL: standIn.url,
     REPLIERS_API_KEY: standIn.apiKey,
+    // A scheduled reconcile would outlive the demo's queues in Redis; the demo has nothing to reconcile.
+    RECONCILE_INTERVAL_MINUTES: '0',
     LISTING_URL_TEMPLATE: env.LISTING_URL_TEMPLATE ?? 'https://listings.example/{boardId}/{mlsNumber}',
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
   });

@@ -57,6 +57,11 @@ export interface HookSubscription {
   event: string;
   secret: string;
   createdAt: string;
+  /**
+   * The secret that a rotation replaced, present only after one. It stays valid for deliveries until `validUntil`
+   * (an ISO time); `replacedAt` is when the rotation happened.
+   */
+  previous?: { secret: string; validUntil: string; replacedAt: string };
 }
 
 export type EventOutcome = 'received' | 'routed' | 'ignored' | 'failed';
@@ -86,6 +91,8 @@ export interface DeliveryRecord {
   recipient: string;
   status: DeliveryStatus;
   attempts: number;
+  /** How many times the service asked to wait (a rate limit) and the delivery was postponed without an attempt. */
+  rateLimitedCount: number;
   lastError: string | null;
   /** What the connector returned on success: a message id, a Slack ts, a Salesforce record id or an outbox path. */
   receipt: string | null;

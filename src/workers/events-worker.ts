@@ -13,8 +13,14 @@ import type { RepliersApi } from '../repliers/api-client.js';
 import type { ListingViewOptions } from '../repliers/listing-view.js';
 import { readWebhookBody } from '../repliers/webhook-body.js';
 import type { RuleSet } from '../rules/rule.js';
+import { recordEventTrace } from '../admin/event-trace.js';
+import { eventIdOfJob, replayDeliveries } from '../admin/replay.js';
+import { countEventProcessed, timeRuleEvaluation } from '../metrics/road-metrics.js';
 import { applyToMirror, ResourceError } from './apply-to-mirror.js';
 import { recipientLabel, routeResource } from './route-event.js';
+
+/** Delivery jobs added to Redis per round trip. */
+const enqueueChunkSize = 500;
 
 export interface EventsWorkerOptions {
   redis: import('ioredis').Redis;
@@ -31,7 +37,7 @@ export interface EventsWorkerOptions {
 
 export async function processEvent(options: EventsWorkerOptions, job: Job<EventJobData>): Promise<string> {
   const { store, logger } = options;
-  const eventId = String(job.id);
+  const eventId = eventIdOfJob(job);
   const { event, receivedAt } = job.data;
   const log = logger.child({ eventId, event });
 
@@ -45,10 +51,20 @@ export async function processEvent(options: EventsWorkerOptions, job: Job<EventJ
     payload: job.data.body,
   });
 
+  if (job.data.source !== 'repliers') {
+    // NOTE: rules read Repliers resources only, so an event from another source is recorded, for listing and
+    // replay, but not routed.
+    const detail = `recorded without routing: source "${job.data.source}" is not Repliers`;
+    await store.setEventOutcome(eventId, 'ignored', detail, null, new Date().toISOString());
+    log.info({ source: job.data.source }, 'event recorded without routing');
+    return detail;
+  }
+
   const body = readWebhookBody(JSON.parse(job.data.body));
   const at = receivedAt;
   const ruleSet = options.ruleSet();
   const deliveries: Delivery[] = [];
+  const matchedRules = new Set<string>();
   const problems: string[] = [];
 
   for (const resource of body.resources) {
@@ -57,15 +73,16 @@ export async function processEvent(options: EventsWorkerOptions, job: Job<EventJ
     } catch (error) {
       if (!(error instanceof ResourceError)) throw error;
       problems.push(error.message);
-      log.warn({ err: error }, 'resource skipped');
+      log.warn({ reason: error.message }, 'resource skipped');
       continue;
     }
-    const routed = await routeResource(
-      { store, ruleSet, viewOptions: options.viewOptions, logger: log },
+    const routed = await timeRuleEvaluation(() => routeResource(
+      { store, ruleSet, viewOptions: options.viewOptions, logger: log, repliers: options.repliers },
       { eventId, eventType: event, receivedAt },
       resource,
-    );
-    deliveries.push(...routed.deliveries);
+    ));
+    deliveries.push(...replayDeliveries(job.data, routed.deliveries));
+    for (const ruleId of routed.matchedRules) matchedRules.add(ruleId);
     if (routed.unknownFavoriteIds.length > 0) {
       problems.push(`${routed.unknownFavoriteIds.length} favoriteIds not in the mirror`);
     }
@@ -93,12 +110,18 @@ export async function processEvent(options: EventsWorkerOptions, job: Job<EventJ
   for (const [connector, list] of byConnector) {
     const queue = options.deliveryQueues.get(connector);
     if (!queue) throw new Error(`no delivery queue for connector "${connector}"`);
-    await queue.addBulk(list.map((delivery) => ({ name: delivery.action.template, data: delivery, opts: { ...deliveryJobOptions, jobId: delivery.key } })));
+    // Chunks keep the serialised jobs of a large fan-out from all sitting in memory at once.
+    for (let start = 0; start < list.length; start += enqueueChunkSize) {
+      const chunk = list.slice(start, start + enqueueChunkSize);
+      await queue.addBulk(chunk.map((delivery) => ({ name: delivery.action.template, data: delivery, opts: { ...deliveryJobOptions, jobId: delivery.key } })));
+    }
   }
 
   const outcome = deliveries.length > 0 ? 'routed' : 'ignored';
   const detail = [`${deliveries.length} ${deliveries.length === 1 ? 'delivery' : 'deliveries'}`, ...problems].join('; ');
+  await recordEventTrace(store, log, eventId, event, body, matchedRules, deliveries);
   await store.setEventOutcome(eventId, outcome, detail, ruleSet.version, new Date().toISOString());
+  countEventProcessed(event, outcome);
   log.info({ deliveries: deliveries.length, ruleSetVersion: ruleSet.version, outcome }, 'event routed');
   return detail;
 }
@@ -112,8 +135,9 @@ export function startEventsWorker(options: EventsWorkerOptions): Worker<EventJob
   worker.on('failed', (job, error) => {
     options.logger.error({ eventId: job?.id, attemptsMade: job?.attemptsMade, err: error }, 'event processing failed');
     if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) {
+      countEventProcessed(job.data.event, 'failed');
       void options.store
-        .setEventOutcome(String(job.id), 'failed', error.message, null, new Date().toISOString())
+        .setEventOutcome(eventIdOfJob(job), 'failed', error.message, null, new Date().toISOString())
         .catch((storeError: unknown) => options.logger.error({ eventId: job.id, err: storeError }, 'event outcome not recorded'));
     }
   });

@@ -7,10 +7,12 @@ import { createHash } from 'node:crypto';
 import type { Delivery, ListingChange, ListingView, Recipient } from '../../connectors/connector.js';
 import type { Logger } from '../logger.js';
 import type { FavoriteWithPeople, Store } from '../mirror/store.js';
+import type { RepliersApi } from '../repliers/api-client.js';
 import { normaliseListingFields } from '../repliers/listing-values.js';
 import { buildListingChange, buildListingView, type ListingViewOptions } from '../repliers/listing-view.js';
 import type { WebhookResource } from '../repliers/webhook-body.js';
 import type { CompiledRule, RuleAction, RuleSet } from '../rules/rule.js';
+import { fillMissingFavorites, type LazyFillDependencies } from '../sync/lazy-fill.js';
 
 export interface RoutedEvent {
   eventId: string;
@@ -19,7 +21,7 @@ export interface RoutedEvent {
 }
 
 /** A favorite the event concerns, or an empty subject when it concerns none. */
-type Subject = FavoriteWithPeople | { favorite: null; client: null; agent: null };
+export type Subject = FavoriteWithPeople | { favorite: null; client: null; agent: null };
 
 export interface RouteResult {
   deliveries: Delivery[];
@@ -54,6 +56,7 @@ async function findSubjects(
   store: Store,
   eventType: string,
   resource: WebhookResource,
+  lazyFill: LazyFillDependencies,
 ): Promise<{ subjects: FavoriteWithPeople[]; unknown: string[] }> {
   const data = resource.data;
   if (eventType === 'favorite.created' || eventType === 'favorite.deleted') {
@@ -64,7 +67,10 @@ async function findSubjects(
   if (eventType.startsWith('listing.')) {
     if (resource.favoriteIds.length > 0) {
       const found = await store.getFavorites(resource.favoriteIds);
-      const unknown = resource.favoriteIds.filter((id) => !found.has(id));
+      // Favorites the mirror lacks are fetched from Repliers first, where the payload says whose they are.
+      const missing = resource.favoriteIds.filter((id) => !found.has(id));
+      for (const [id, entry] of await fillMissingFavorites(lazyFill, missing, resource)) found.set(id, entry);
+      const unknown = missing.filter((id) => !found.has(id));
       // A favorite deleted since Repliers built the payload no longer concerns its client.
       const live = [...found.values()].filter((entry) => entry.favorite.deletedAt === null);
       return { subjects: live, unknown };
@@ -107,6 +113,10 @@ export interface RouteOptions {
   ruleSet: RuleSet;
   viewOptions: ListingViewOptions;
   logger: Logger;
+  /** Fetches favorites a listing.updated names but the mirror lacks; null or absent fetches nothing. */
+  repliers?: RepliersApi | null;
+  /** Called after each evaluation of a rule for a subject, with the rule data; `hub rules test` traces from it. */
+  onEvaluated?: (evaluation: { rule: CompiledRule; subject: Subject; data: Record<string, unknown>; result: unknown; error?: unknown }) => void;
 }
 
 export async function routeResource(
@@ -137,7 +147,8 @@ export async function routeResource(
   const previous = normaliseListingFields(resource.previous);
   const change = event.eventType === 'listing.updated' && rawListing ? buildListingChange(rawListing, resource.previous) : null;
 
-  const { subjects, unknown } = await findSubjects(store, event.eventType, resource);
+  const lazyFill = { store, repliers: options.repliers ?? null, logger };
+  const { subjects, unknown } = await findSubjects(store, event.eventType, resource, lazyFill);
   if (unknown.length > 0) {
     logger.warn({ eventId: event.eventId, count: unknown.length, favoriteIds: unknown.slice(0, 20) }, 'favorites not in the mirror');
   }
@@ -153,8 +164,10 @@ export async function routeResource(
         result = rule.condition(data);
       } catch (error) {
         logger.error({ eventId: event.eventId, ruleId: rule.id, err: error }, 'rule evaluation failed');
+        options.onEvaluated?.({ rule, subject, data, result: undefined, error });
         continue;
       }
+      options.onEvaluated?.({ rule, subject, data, result });
       if (!result || (Array.isArray(result) && result.length === 0)) continue;
       matched.add(rule.id);
 
@@ -163,6 +176,8 @@ export async function routeResource(
         if (!recipient) return;
         const key = deliveryKey(event.eventId, rule.id, actionIndex, recipientLabel(recipient));
         if (deliveries.has(key)) return;
+        // A channel message is sent once per event, so it names people only when one favorite is concerned.
+        const people = recipient.kind === 'channel' && subjects.length !== 1 ? { favorite: null, client: null, agent: null } : subject;
         deliveries.set(key, {
           key,
           eventId: event.eventId,
@@ -174,9 +189,9 @@ export async function routeResource(
           recipient,
           listing: view,
           change,
-          favorite: subject.favorite,
-          client: subject.client,
-          agent: subject.agent,
+          favorite: people.favorite,
+          client: people.client,
+          agent: people.agent,
           favoriteCount: subjects.length,
         });
       });

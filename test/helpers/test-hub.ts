@@ -6,6 +6,7 @@ import path from 'node:path';
 import { Queue } from 'bullmq';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { deliveryQueueName, eventsQueueName } from '../../src/queue/queues.js';
+import { reconcileQueueName } from '../../src/sync/reconcile-scheduler.js';
 
 export const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -35,7 +36,7 @@ export async function testHubSettings(env: Record<string, string> = {}): Promise
     dir,
     settings,
     async cleanup() {
-      for (const name of [eventsQueueName, ...['email', 'slack', 'salesforce'].map(deliveryQueueName)]) {
+      for (const name of [eventsQueueName, reconcileQueueName, ...['email', 'slack', 'salesforce', 'webhook'].map(deliveryQueueName)]) {
         const queue = new Queue(name, { connection: { url: settings.redisUrl }, prefix: settings.queuePrefix });
         await queue.obliterate({ force: true });
         await queue.close();

@@ -81,4 +81,64 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       CREATE INDEX deliveries_event ON deliveries (event_id);
     `,
   },
+  {
+    version: 2,
+    name: 'opt-outs of clients not yet mirrored, rate-limit count of deliveries',
+    sql: `
+      CREATE TABLE client_opt_outs (
+        client_id TEXT PRIMARY KEY,
+        opted_out_at TEXT NOT NULL
+      );
+      INSERT INTO client_opt_outs (client_id, opted_out_at)
+        SELECT client_id, opted_out_at FROM clients WHERE opted_out_at IS NOT NULL;
+      ALTER TABLE deliveries ADD COLUMN rate_limited_count INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
+  {
+    version: 3,
+    name: 'hook secret rotation',
+    // The secret replaced by a rotation stays valid until previous_valid_until, so deliveries signed before the
+    // rotation still verify during the grace period.
+    sql: `
+      ALTER TABLE hook_subscriptions ADD COLUMN previous_secret TEXT;
+      ALTER TABLE hook_subscriptions ADD COLUMN previous_valid_until TEXT;
+      ALTER TABLE hook_subscriptions ADD COLUMN rotated_at TEXT;
+    `,
+  },
+  {
+    version: 4,
+    name: 'order-tolerant mirror writes and agent tombstones',
+    // data_at is the time of the Repliers data a client row holds, apart from updated_at, which opt-outs and
+    // deletions also move. A row that only records a deletion or an opt-out has no data yet (NULL).
+    sql: `
+      ALTER TABLE clients ADD COLUMN data_at TEXT;
+      UPDATE clients SET data_at = updated_at WHERE deleted_at IS NULL;
+      ALTER TABLE agents ADD COLUMN deleted_at TEXT;
+    `,
+  },
+  {
+    version: 5,
+    name: 'event subjects, rule traces and replay counts for the admin event log',
+    // event_subjects copies received_at from its event so that a filter by listing or client reads one index range
+    // in time order. The trigger removes an event's subjects with the event, whoever deletes it.
+    sql: `
+      ALTER TABLE events ADD COLUMN matched_rules TEXT;
+      ALTER TABLE events ADD COLUMN replay_count INTEGER NOT NULL DEFAULT 0;
+      CREATE INDEX events_received_id ON events (received_at, event_id);
+      CREATE INDEX events_type_received ON events (event, received_at, event_id);
+      CREATE INDEX events_outcome_received ON events (outcome, received_at, event_id);
+      CREATE TABLE event_subjects (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        PRIMARY KEY (kind, value, received_at, event_id)
+      );
+      CREATE INDEX event_subjects_event ON event_subjects (event_id);
+      CREATE TRIGGER events_delete_subjects AFTER DELETE ON events BEGIN
+        DELETE FROM event_subjects WHERE event_id = OLD.event_id;
+      END;
+      CREATE INDEX deliveries_status_updated ON deliveries (status, updated_at);
+    `,
+  },
 ];
