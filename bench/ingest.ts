@@ -41,6 +41,7 @@ import { createLogger } from '../src/logger.js';
 import { createIngressApp } from '../src/ingress/app.js';
 import { startIngressServer, stopIngressServer } from '../src/ingress/ingress-server.js';
 import { createEventsQueue, createRedis } from '../src/queue/queues.js';
+import { startNodeRed } from './support/node-red-peer.js';
 
 const slices = Number(process.env.SLICES ?? 10);
 const sliceSeconds = Number(process.env.SLICE_SECONDS ?? 2);
@@ -49,6 +50,9 @@ const sharedRedis = process.env.BENCH_REDIS === 'shared';
 let redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const connections = 50;
 const fixedRate = 1000;
+/** Node-RED runs as a peer unless BENCH_PEER=none; it is installed outside the project on first use. */
+const withPeer = process.env.BENCH_PEER !== 'none';
+const peerName = 'Node-RED, HTTP in → 202 (peer)';
 const secret = 'bench-secret-0123456789abcdef';
 const event = 'listing.updated';
 const routePath = `/webhooks/repliers/${event}`;
@@ -329,6 +333,12 @@ async function startPrivateRedis(): Promise<{ url: string; process: ChildProcess
   }
 }
 
+async function startPeer(): Promise<{ url: string; stop(): Promise<void>; jobs(): Promise<number | null>; cpuMicros(): number }> {
+  const peer = await startNodeRed(routePath);
+  process.stderr.write(`node-red ${peer.version} listening at ${peer.url}\n`);
+  return { url: peer.url, stop: () => peer.stop(), jobs: async () => null, cpuMicros: () => peer.cpuMicros() };
+}
+
 async function main(): Promise<void> {
   const loadAtStart = os.loadavg()[0]!;
   const privateRedis = sharedRedis ? null : await startPrivateRedis();
@@ -356,6 +366,7 @@ async function main(): Promise<void> {
     { name: 'Express + secret check + queue.add', start: () => startHandWritten(`${prefix}-hand`) },
     { name: 'hub ingress (verify, dedupe, enqueue)', start: () => startHubIngress(`${prefix}-hub`, dir) },
     { name: '  the same without the request log', start: () => startHubIngress(`${prefix}-bare`, dir, false) },
+    ...(withPeer ? [{ name: peerName, start: () => startPeer() }] : []),
   ];
   const samples = new Map<string, { throughput: Phase[]; cpuMicros: number[]; redisMicros: number[]; fixed: Phase[]; accepted: number }>(
     targets.map((target) => [target.name, { throughput: [], cpuMicros: [], redisMicros: [], fixed: [], accepted: 0 }]),
@@ -370,11 +381,13 @@ async function main(): Promise<void> {
   const jobsFound = new Map<string, number | null>();
   const problems: string[] = [];
 
-  const measure = async (name: string, url: string, slice: number, overallRate?: number): Promise<void> => {
+  const measure = async (name: string, url: string, slice: number, overallRate?: number, serverCpu?: () => number): Promise<void> => {
     const redisBefore = await redisCpuMicros();
     const cpuBefore = process.cpuUsage();
+    const peerCpuBefore = serverCpu?.() ?? 0;
     const result = await load({ url, durationSeconds: sliceSeconds, overallRate });
-    const cpu = process.cpuUsage(cpuBefore);
+    // A target in a process of its own (the Node-RED peer) reports its own CPU time.
+    const cpu = serverCpu ? { user: serverCpu() - peerCpuBefore, system: 0 } : process.cpuUsage(cpuBefore);
     const redisUsed = (await redisCpuMicros()) - redisBefore;
     if (result.errors > 0 || Object.keys(result.otherAnswers).length > 0) {
       problems.push(`${name}, slice ${slice}: ${result.errors} errors, other responses ${JSON.stringify(result.otherAnswers)}`);
@@ -391,7 +404,7 @@ async function main(): Promise<void> {
     }
   };
 
-  const servers: { name: string; url: string; stop(): Promise<void>; jobs(): Promise<number | null> }[] = [];
+  const servers: { name: string; url: string; stop(): Promise<void>; jobs(): Promise<number | null>; cpuMicros?: () => number }[] = [];
   try {
     for (const target of targets) {
       const server = await target.start();
@@ -406,7 +419,7 @@ async function main(): Promise<void> {
       for (let slice = 0; slice < slices; slice += 1) {
         for (let turn = 0; turn < servers.length; turn += 1) {
           const server = servers[(slice + turn) % servers.length]!;
-          await measure(server.name, server.url, slice + 1, overallRate);
+          await measure(server.name, server.url, slice + 1, overallRate, server.cpuMicros);
         }
       }
       process.stderr.write(`${overallRate === undefined ? 'throughput' : `${fixedRate}/s`} slices done\n`);
@@ -476,6 +489,9 @@ async function main(): Promise<void> {
   console.log(`hub / Express by hand:       ${ratio(hub.name, handWritten.name).toFixed(2)}×`);
   console.log(`hub ack p99 at ${fixedRate}/s:       ${hub.fixedP99} ms (goal 20 ms or less)`);
   console.log(`(for information) the hub without the request log / Express doing nothing: ${ratio(bare.name, doNothing.name).toFixed(2)}×`);
+  if (withPeer) {
+    console.log(`hub / ${peerName.trim()}: ${ratio(hub.name, peerName).toFixed(2)}× (goal above 1×: the peer verifies, dedupes and enqueues nothing)`);
+  }
 
   // autocannon stops counting at the end of a slice while up to one request per connection is still in flight, so
   // the server may enqueue up to that many more jobs than the 202 responses counted, per slice.
