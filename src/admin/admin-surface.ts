@@ -116,7 +116,13 @@ export function createAdminSurface(options: AdminSurfaceOptions): AdminSurface {
   const deliveryQueues = new Map<string, Queue>();
   for (const name of options.connectors.keys()) {
     const queue = new Queue(deliveryQueueName(name), { connection: options.redis, prefix: settings.queuePrefix });
-    queue.on('error', (error) => logger.error({ queue: queue.name, err: error }, 'admin queue error'));
+    // The shared connection reports each failed reconnect; one line per new message is enough.
+    let lastMessage = '';
+    queue.on('error', (error) => {
+      if (error.message === lastMessage) return;
+      lastMessage = error.message;
+      logger.error({ queue: queue.name, err: error }, 'admin queue error');
+    });
     deliveryQueues.set(name, queue);
   }
   const queues = [options.eventsQueue, ...deliveryQueues.values()];
