@@ -13,19 +13,31 @@ export type RequestListener = (req: IncomingMessage, res: ServerResponse) => voi
 /** Ids accepted from the caller: 1 to 128 letters, digits, '.', '_' or '-', so a header cannot inject log text. */
 const acceptedId = /^[\w.-]{1,128}$/;
 
-const requestLogs = new WeakMap<IncomingMessage, Logger>();
+/** The request id of each wrapped request, with its child logger once something asked for it. */
+const requestLogs = new WeakMap<IncomingMessage, { requestId: string; base: Logger; log: Logger | null }>();
 
 /** Paths that load balancers and Prometheus poll; their successful requests are logged at debug level only. */
 const probePaths = new Set(['/healthz', '/readyz', '/metrics']);
 
+/**
+ * Webhook paths: an accepted webhook is logged at debug level, because the event record already keeps it and an
+ * info line per webhook cost about a tenth of the ingress throughput in `bench/ingest.ts`. Rejections stay at warn.
+ */
+const webhookPrefix = '/webhooks/';
+
 /** Returns the child logger (with `requestId`) of a request, or `fallback` for a request that was not wrapped. */
 export function requestLog(req: IncomingMessage, fallback: Logger): Logger {
-  return requestLogs.get(req) ?? fallback;
+  const entry = requestLogs.get(req);
+  if (!entry) return fallback;
+  // Created on first use, so a request that logs nothing costs no child logger.
+  entry.log ??= entry.base.child({ requestId: entry.requestId });
+  return entry.log;
 }
 
 /**
  * Wraps `listener` so that each request gets an id and a child logger, and one line is logged when its response
- * finishes: at error level for 5xx, warn for 4xx, debug for successful health and metrics probes, and info otherwise.
+ * finishes: at error level for 5xx, warn for 4xx, debug for successful health and metrics probes and accepted
+ * webhooks, and info otherwise.
  * Paths are logged without their query string, which may carry filter values such as a client id.
  */
 export function withRequestLogging(listener: RequestListener, logger: Logger): RequestListener {
@@ -35,24 +47,26 @@ export function withRequestLogging(listener: RequestListener, logger: Logger): R
     req.headers['x-request-id'] = requestId;
     res.setHeader('x-request-id', requestId);
 
-    const log = logger.child({ requestId });
-    requestLogs.set(req, log);
+    requestLogs.set(req, { requestId, base: logger, log: null });
     // Read now, because Express rewrites req.url while a mounted router handles the request.
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const started = process.hrtime.bigint();
 
     res.on('finish', () => {
       const status = res.statusCode;
+      let level: 'error' | 'warn' | 'info' | 'debug' = 'info';
+      if (status >= 500) level = 'error';
+      else if (status >= 400) level = 'warn';
+      else if (probePaths.has(path) || path.startsWith(webhookPrefix)) level = 'debug';
+      if (!logger.isLevelEnabled(level)) return;
+
       const fields = {
         method: req.method,
         path,
         status,
         durationMs: Number(process.hrtime.bigint() - started) / 1e6,
       };
-      if (status >= 500) log.error(fields, 'request finished');
-      else if (status >= 400) log.warn(fields, 'request finished');
-      else if (probePaths.has(path)) log.debug(fields, 'request finished');
-      else log.info(fields, 'request finished');
+      requestLog(req, logger)[level](fields, 'request finished');
     });
     listener(req, res);
   };

@@ -97,7 +97,11 @@ describe('log lines of an end-to-end run', () => {
     const finished = parsed.filter((line) => line.msg === 'request finished');
 
     expect(finished.filter((line) => line.status! >= 400 && line.status! < 500).every((line) => line.level === 40)).toBe(true);
-    expect(finished.filter((line) => line.status! < 400).every((line) => line.level === 30)).toBe(true);
+    const accepted = finished.filter((line) => line.status! < 400);
+    const webhooks = accepted.filter((line) => String((line as { path?: string }).path).startsWith('/webhooks/'));
+    expect(webhooks.length).toBeGreaterThan(0);
+    expect(webhooks.every((line) => line.level === 20)).toBe(true);
+    expect(accepted.filter((line) => !webhooks.includes(line)).every((line) => line.level === 30)).toBe(true);
     expect(finished.some((line) => line.status === 401)).toBe(true);
   });
 });
