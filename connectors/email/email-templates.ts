@@ -101,10 +101,17 @@ function section(delivery: Delivery): ListingSection & { subject: string } {
   }
 }
 
+/** Formats a North American number as Repliers stores it (11 digits, 1 first) as "+1 613-555-0100"; others pass as they are. */
+function formatPhone(phone: string | null): string | null {
+  const digits = phone?.replace(/\D/g, '') ?? '';
+  if (digits.length === 11 && digits.startsWith('1')) return `+1 ${digits.slice(1, 4)}-${digits.slice(4, 7)}-${digits.slice(7)}`;
+  return phone;
+}
+
 function signature(delivery: Delivery): { text: string; html: string } {
   const agent = delivery.agent;
   if (!agent) return { text: '', html: '' };
-  const lines = [personName(agent), agent.brokerage, agent.phone, agent.email].filter(
+  const lines = [personName(agent), agent.brokerage, formatPhone(agent.phone), agent.email].filter(
     (line): line is string => typeof line === 'string' && line.trim() !== '',
   );
   return {

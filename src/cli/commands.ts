@@ -24,7 +24,10 @@ export async function startCommand(settings: Readonly<Settings>, role: Role): Pr
     stopping = true;
     logger.info({ signal }, 'stopping: finishing requests and jobs in flight');
     hub.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info({ signal }, 'stopped');
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, 'stop failed');
         process.exit(1);

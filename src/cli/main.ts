@@ -54,7 +54,7 @@ program
   .command('subscribe')
   .description('Subscribe this hub with Repliers to the events it needs, one URL path per event; running it again changes nothing.')
   .requiredOption('--url <url>', "the hub's public base URL, such as https://hub.example.com")
-  .option('--minutes <n>', 'how long each handshake window stays open (default: HANDSHAKE_WINDOW_SECONDS)', positiveInteger)
+  .option('--minutes <n>', 'how long each handshake window stays open, in minutes (default: HANDSHAKE_WINDOW_SECONDS, 5 minutes)', positiveInteger)
   .action(async (options: { url: string; minutes?: number }) => {
     process.exitCode = await subscribeCommand(loadSettings(), options.url, options.minutes);
   });

@@ -21,7 +21,7 @@ const consoleOutput: CommandOutput = { print: (line) => console.log(line), progr
 
 function repliersOf(settings: Readonly<Settings>, command: string): RepliersApi {
   if (!settings.repliersApiKey) {
-    throw new UsageError(`hub ${command} needs REPLIERS_API_KEY: set it to the API key of the Repliers account.`);
+    throw new UsageError(`the ${command} command needs REPLIERS_API_KEY: set it to the API key of the Repliers account.`);
   }
   return new RepliersApi({ baseUrl: settings.repliersApiUrl, apiKey: settings.repliersApiKey });
 }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isRepliersEvent } from '../repliers/events.js';
+import { isRepliersEvent, repliersEvents } from '../repliers/events.js';
 import { domainOperationNames, domainOperations } from './domain-operations.js';
 import { checkDomainUsage } from './domain-checks.js';
 import { compileLogic, readOperation, validateLogic } from './logic/index.js';
@@ -132,7 +132,7 @@ function checkRule(
   }
   events.forEach((event, index) => {
     if (typeof event !== 'string' || !isRepliersEvent(event)) {
-      report(`${pointer}/events/${index}`, `unknown event ${JSON.stringify(event)}`);
+      report(`${pointer}/events/${index}`, `unknown event ${JSON.stringify(event)}; use one of ${repliersEvents.join(', ')}`);
     }
   });
 

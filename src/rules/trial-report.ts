@@ -66,7 +66,7 @@ function formatRule(trial: RuleTrial, ruleSet: RuleSet): string[] {
   const mark = trial.verdict === 'matched' ? '✓' : '✗';
   const deliveries = trial.deliveries === 1 ? '1 delivery' : `${trial.deliveries} deliveries`;
   const lines = [
-    `  ${mark} ${trial.ruleId}: ${trial.verdict} for ${matchedCount} of ${trial.evaluations.length} evaluation(s) → ${deliveries}  (${trial.file})`,
+    `  ${mark} ${trial.ruleId}: matched ${matchedCount} of ${trial.evaluations.length} evaluation(s) → ${deliveries}  (${trial.file})`,
   ];
   for (const { subjects, evaluation } of groupEvaluations(trial.evaluations)) {
     const more = subjects.length > maxSubjects ? `; and ${subjects.length - maxSubjects} more favorite(s)` : '';

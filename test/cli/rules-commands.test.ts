@@ -193,10 +193,10 @@ describe('hub rules test', () => {
     const out = result.stdout;
     expect(out).toContain(`listing.updated, event ${dropEventId.slice(0, 12)}`);
     expect(out).toContain('62 Erin Crescent, Ottawa');
-    expect(out).toContain('✓ price-drop-email: matched for 3 of 3 evaluation(s) → 3 deliveries');
+    expect(out).toContain('✓ price-drop-email: matched 3 of 3 evaluation(s) → 3 deliveries');
     expect(out).toMatch(/\{"var":"previous\.listPrice"\} → 699900\n/);
     expect(out).toMatch(/\{"var":"listing\.listPrice"\} → 674900\n/);
-    expect(out).toContain('✗ favorite-sold-slack: not matched for 0 of 3 evaluation(s)');
+    expect(out).toContain('✗ favorite-sold-slack: matched 0 of 3 evaluation(s)');
     expect(out).toMatch(/\* \{"became":\[\{"var":"change\.lastStatus"\},\["Sld"\]\]\} → false/);
     expect(out).toContain('- favorite-created: not for this event (listens to favorite.created)');
     expect(out).toContain('deliveries (3, previews only: nothing is sent):');
@@ -219,7 +219,7 @@ describe('hub rules test', () => {
 
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('✓ favorite-sold-slack: matched for 2 of 2 evaluation(s) → 1 delivery');
+    expect(result.stdout).toContain('✓ favorite-sold-slack: matched 2 of 2 evaluation(s) → 1 delivery');
     expect(result.stdout).toMatch(/\* \{"became":\[\{"var":"change\.lastStatus"\},\["Sld"\]\]\} → true/);
     expect(result.stdout).toContain('slack listing-sold to channel:#listing-alerts (rule favorite-sold-slack)');
     expect(result.stdout).toContain('target: #listing-alerts');

@@ -92,6 +92,7 @@ describe('price drop on a listing favorited by three clients', () => {
       expect(mail.text).toContain('$674,900');
       expect(mail.subject).toContain('62 Erin Crescent, Ottawa');
       expect(mail.html).toContain('$674,900');
+      expect(mail.text).toMatch(/\+1 613-555-010\d/);
     }
   });
 

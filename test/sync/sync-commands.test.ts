@@ -78,7 +78,7 @@ describe('hub sync', () => {
     const result = await runHub(['sync'], { ...env, REPLIERS_API_KEY: '' });
 
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe('hub: hub sync needs REPLIERS_API_KEY: set it to the API key of the Repliers account.');
+    expect(result.stderr.trim()).toBe('hub: the sync command needs REPLIERS_API_KEY: set it to the API key of the Repliers account.');
   });
 
   it('explains a rejected key in one line', async () => {
