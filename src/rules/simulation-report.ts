@@ -18,7 +18,7 @@ function groupLines(title: string, groups: Record<string, ChangeCount & { name?:
 
 function deliveryLine(sign: '+' | '-', delivery: SimulatedDelivery): string {
   const where = delivery.listing ? `, ${delivery.listing}` : '';
-  return `  ${sign} ${delivery.connector} ${delivery.template} to ${delivery.recipient} (rule ${delivery.ruleId}) for ${delivery.eventType} ${delivery.eventId.slice(0, 12)} at ${delivery.receivedAt}${where}`;
+  return `  ${sign} ${delivery.connector} ${delivery.template} to ${delivery.recipient} (rule ${delivery.ruleId}) for ${delivery.eventType} ${delivery.eventId} at ${delivery.receivedAt}${where}`;
 }
 
 function listLines(title: string, sign: '+' | '-', deliveries: readonly SimulatedDelivery[]): string[] {
@@ -39,7 +39,7 @@ export function formatSimulation(report: SimulationReport, liveDir: string, cand
     `candidate rules ${report.candidate.version} (${candidateDir}): ${report.candidate.deliveries} deliveries`,
   ];
   if (report.truncated) lines.push(`only the latest ${report.eventCount} events were replayed; raise --limit to replay more`);
-  for (const problem of report.unreadable) lines.push(`event ${problem.eventId.slice(0, 12)} not replayed: ${problem.message}`);
+  for (const problem of report.unreadable) lines.push(`event ${problem.eventId} not replayed: ${problem.message}`);
 
   const added = report.added.length;
   const removed = report.removed.length;

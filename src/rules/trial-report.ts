@@ -94,7 +94,7 @@ function formatDelivery(delivery: DeliveryTrial): string[] {
 /** Renders the whole report of one body. */
 export function formatTrial(event: TriedEvent, ruleSet: RuleSet, trials: readonly ResourceTrial[]): string {
   const lines = [
-    `${event.eventType}, event ${event.eventId.slice(0, 12)}, rules version ${ruleSet.version} (${ruleSet.rules.length} rules)`,
+    `${event.eventType}, event ${event.eventId}, rules version ${ruleSet.version} (${ruleSet.rules.length} rules)`,
   ];
   for (const trial of trials) {
     lines.push('', `${trials.length > 1 ? `resource ${trial.index}: ` : ''}${trial.label}`);

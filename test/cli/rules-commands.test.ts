@@ -191,7 +191,7 @@ describe('hub rules test', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     const out = result.stdout;
-    expect(out).toContain(`listing.updated, event ${dropEventId.slice(0, 12)}`);
+    expect(out).toContain(`listing.updated, event ${dropEventId}, rules version`);
     expect(out).toContain('62 Erin Crescent, Ottawa');
     expect(out).toContain('✓ price-drop-email: matched 3 of 3 evaluation(s) → 3 deliveries');
     expect(out).toMatch(/\{"var":"previous\.listPrice"\} → 699900\n/);
