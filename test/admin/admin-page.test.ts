@@ -59,10 +59,12 @@ describe.skipIf(!present)('admin page in Chromium', () => {
 
   it('signs in with the token', async () => {
     await page.goto(`${world.url}/admin/`);
+    expect(await page.locator('#tabs').isVisible()).toBe(false);
     await page.getByLabel('Admin token (HUB_ADMIN_TOKEN)').fill(adminToken);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
     await expect.poll(() => page.locator('#message').textContent()).toContain('event(s) shown');
+    expect(await page.locator('#tabs').isVisible()).toBe(true);
     expect(await page.evaluate("sessionStorage.getItem('hubAdminToken')")).toBe(adminToken);
   });
 
