@@ -14,28 +14,15 @@ import path from 'node:path';
 import { ConnectorError, DeliverySkipped, type Connector, type Delivery, type Preview, type SendReceipt } from '../connector.js';
 import { personName } from '../format.js';
 import { writeOutboxFile } from '../outbox.js';
+import type { Settings } from '../../src/config/settings.js';
 import type { ClientRecord } from '../../src/mirror/records.js';
 import { toSalesforceConnectorError } from './salesforce-errors.js';
 import { chooseAuth, defaultLoginUrl, SalesforceSession } from './salesforce-session.js';
 import { fieldLimits, renderSalesforceActivity, salesforceTemplates, truncate, type SalesforceActivity } from './salesforce-templates.js';
 import { activeUserByEmailQuery, personByEmailQuery, personByIdQuery, personTypeOfId, recentActivityQuery } from './soql.js';
 
-export interface SalesforceSettings {
-  loginUrl: string | null;
-  instanceUrl: string | null;
-  clientId: string | null;
-  clientSecret: string | null;
-  refreshToken: string | null;
-  username: string | null;
-  password: string | null;
-  /** 'task' (default) or 'note' */
-  recordType: 'task' | 'note';
-  /** what to do when no Contact or Lead matches the client: 'skip' (default) or 'create-lead' */
-  onNoMatch: 'skip' | 'create-lead';
-  outboxDir: string;
-  /** Salesforce API version, e.g. '61.0' */
-  apiVersion: string;
-}
+/** The Salesforce settings of the hub, plus the outbox folder used when they are incomplete. */
+export type SalesforceSettings = Settings['salesforce'] & { outboxDir: string };
 
 export interface ConnectorLogger {
   info(obj: object, msg: string): void;

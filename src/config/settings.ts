@@ -76,8 +76,11 @@ export interface Settings {
     refreshToken: string | null;
     username: string | null;
     password: string | null;
+    /** 'task' (default) or 'note'. */
     recordType: 'task' | 'note';
+    /** What to do when no Contact or Lead matches the client: 'skip' (default) or 'create-lead'. */
     onNoMatch: 'skip' | 'create-lead';
+    /** Salesforce API version, such as '61.0'. */
     apiVersion: string;
   };
 
