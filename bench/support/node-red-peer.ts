@@ -14,7 +14,7 @@ import { freePort } from './child-hub.js';
 const nodeRedVersion = '4.1';
 
 export interface NodeRedPeer {
-  /** Base URL, such as http://127.0.0.1:41234; the flow answers POSTs on the path given at start. */
+  /** Base URL, such as http://127.0.0.1:41234; the flow responds to POSTs on the path given at start. */
   url: string;
   version: string;
   /** CPU time the Node-RED process has used so far, in microseconds, from /proc (Linux only). */
@@ -42,7 +42,7 @@ export function installNodeRed(): string {
 
 /**
  * Starts Node-RED with one flow: `POST <routePath>` → `status`, with no work beyond Node-RED's own body parsing.
- * The hub answers 202, so the benchmark asks the same of the peer.
+ * The hub responds 202, so the benchmark requests the same of the peer.
  */
 export async function startNodeRed(routePath = '/webhook', status = 202): Promise<NodeRedPeer> {
   const entry = installNodeRed();
@@ -74,7 +74,7 @@ export async function startNodeRed(routePath = '/webhook', status = 202): Promis
       () => false,
     );
     if (up) break;
-    if (Date.now() > deadline) throw new Error('node-red did not answer within 60 s');
+    if (Date.now() > deadline) throw new Error('node-red did not respond within 60 s; check its output above');
     await sleep(250);
   }
 

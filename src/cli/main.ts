@@ -37,7 +37,7 @@ program
 program
   .command('demo')
   .description('Run a whole demo: a local Repliers stand-in sends real webhooks to a real hub on Redis.')
-  .option('--listings <file>', 'a Repliers GET /listings answer to build the demo from (default: the bundled sample)')
+  .option('--listings <file>', 'a Repliers GET /listings response to build the demo from (default: the bundled sample)')
   .action(async (options: { listings?: string }) => {
     await runDemo({ listingsFile: options.listings });
   });

@@ -97,7 +97,7 @@ export interface Store {
   /** Applies pending migrations. Safe to call on every start and from several processes. */
   migrate(): Promise<void>;
   close(): Promise<void>;
-  /** Resolves when the database answers a trivial query; rejects otherwise. */
+  /** Resolves when the database returns a trivial query's result; rejects otherwise. */
   ping(): Promise<void>;
 
   /**

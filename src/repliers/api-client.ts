@@ -1,7 +1,7 @@
 /**
  * A small client for the Repliers API calls the hub makes: reading agents, clients and favorites, and managing
  * webhook subscriptions. Every call carries the account key in the `REPLIERS-API-KEY` header, times out, and
- * retries 429, 5xx and network failures with exponential backoff, waiting at least as long as `Retry-After` asks.
+ * retries 429, 5xx and network failures with exponential backoff, waiting at least as long as `Retry-After` requests.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RepliersAgent, RepliersClient, RepliersFavorite, RepliersPage } from './types.js';
@@ -26,13 +26,13 @@ export type RepliersApiErrorCode =
   | 'REPLIERS_CONFLICT'
   /** 429 after every retry, or a Retry-After longer than the client may wait. */
   | 'REPLIERS_RATE_LIMITED'
-  /** Any other answer that is not 2xx, after the retries that apply to it. */
+  /** Any other response that is not 2xx, after the retries that apply to it. */
   | 'REPLIERS_HTTP_ERROR'
-  /** No answer within the timeout, after every retry. */
+  /** No response within the timeout, after every retry. */
   | 'REPLIERS_TIMEOUT'
   /** The connection failed, after every retry. */
   | 'REPLIERS_NETWORK'
-  /** A 2xx answer that is not the JSON shape the call expects. */
+  /** A 2xx response that is not the JSON shape the call expects. */
   | 'REPLIERS_BAD_RESPONSE'
   /** POST /webhooks failed because the target did not echo the handshake secret, or could not be reached. */
   | 'REPLIERS_HANDSHAKE_FAILED';
@@ -62,7 +62,7 @@ export interface RepliersApiOptions {
   /** First backoff step in milliseconds, doubled each retry, with jitter. Default 250. */
   backoffMs?: number;
   /**
-   * Longest wait a `Retry-After` may ask for, in milliseconds. A longer one fails the call at once with
+   * Maximum wait a `Retry-After` may request, in milliseconds. A longer one fails the call at once with
    * REPLIERS_RATE_LIMITED instead of holding a worker. Default 60,000.
    */
   maxRetryAfterMs?: number;
@@ -102,7 +102,7 @@ function httpError(status: number, request: string, body: string): RepliersApiEr
       );
     case 403:
       return new RepliersApiError(
-        `Repliers refused ${request} for this API key (HTTP 403): the key is valid but may not do this. Sandbox ` +
+        `Repliers rejected ${request} for this API key (HTTP 403): the key is valid but may not do this. Sandbox ` +
           'keys cannot manage webhooks, and some features must be enabled for the account by Repliers support.' +
           (detail ? ` Repliers said: ${detail}` : ''),
         'REPLIERS_FORBIDDEN',
@@ -113,21 +113,21 @@ function httpError(status: number, request: string, body: string): RepliersApiEr
       return new RepliersApiError(`Repliers found nothing at ${request} (HTTP 404)`, 'REPLIERS_NOT_FOUND', status, request);
     case 409:
       return new RepliersApiError(
-        `Repliers answered HTTP 409 on ${request}: it conflicts with an existing resource. ${detail}`.trim(),
+        `Repliers responded HTTP 409 on ${request}: it conflicts with an existing resource. ${detail}`.trim(),
         'REPLIERS_CONFLICT',
         status,
         request,
       );
     case 429:
       return new RepliersApiError(
-        `Repliers kept answering HTTP 429 (rate limited) on ${request}; try again later or lower SYNC_CONCURRENCY.`,
+        `Repliers kept responding HTTP 429 (rate limited) on ${request}; try again later or lower SYNC_CONCURRENCY.`,
         'REPLIERS_RATE_LIMITED',
         status,
         request,
       );
     default:
       return new RepliersApiError(
-        `Repliers answered HTTP ${status} on ${request}${detail ? `: ${detail}` : ''}`,
+        `Repliers responded HTTP ${status} on ${request}${detail ? `: ${detail}` : ''}`,
         'REPLIERS_HTTP_ERROR',
         status,
         request,
@@ -228,7 +228,7 @@ export class RepliersApi {
       return JSON.parse(text) as T;
     } catch (error) {
       throw new RepliersApiError(
-        `Repliers answered ${request} with a body that is not JSON: ${text.slice(0, 100)}`,
+        `Repliers responded to ${request} with a body that is not JSON: ${text.slice(0, 100)}`,
         'REPLIERS_BAD_RESPONSE',
         response.status,
         request,
@@ -292,7 +292,7 @@ export class RepliersApi {
     const list = Array.isArray(answer) ? answer : (answer as { webhooks?: unknown } | null)?.webhooks;
     if (!Array.isArray(list)) {
       throw new RepliersApiError(
-        'Repliers answer to GET /webhooks is not a list of subscriptions',
+        'Repliers response to GET /webhooks is not a list of subscriptions',
         'REPLIERS_BAD_RESPONSE',
         200,
         'GET /webhooks',
@@ -331,7 +331,7 @@ export class RepliersApi {
     }
     if (!created || typeof created !== 'object') {
       throw new RepliersApiError(
-        'Repliers answer to POST /webhooks is not a subscription',
+        'Repliers response to POST /webhooks is not a subscription',
         'REPLIERS_BAD_RESPONSE',
         200,
         'POST /webhooks',
@@ -380,7 +380,7 @@ export class RepliersApi {
       const list = page?.[field];
       if (!Array.isArray(list)) {
         throw new RepliersApiError(
-          `Repliers answer to GET ${path} has no "${field}" array`,
+          `Repliers response to GET ${path} has no "${field}" array`,
           'REPLIERS_BAD_RESPONSE',
           200,
           `GET ${path}`,
