@@ -4,13 +4,13 @@ import { UsageError } from '../src/cli/commands.js';
 import type { Settings } from '../src/config/settings.js';
 import { connectRedis } from '../src/hub.js';
 import { createLogger } from '../src/logger.js';
-import { deliveryQueueName } from '../src/queue/queues.js';
+import { deliveryQueueName, redisTargetOf } from '../src/queue/queues.js';
 import { readConnectorPause, resumeConnector } from './connector-pause.js';
 import { connectorNames } from './registry.js';
 
 
 async function withQueue<T>(settings: Readonly<Settings>, connector: string, run: (queue: Queue, redis: import('ioredis').Redis) => Promise<T>): Promise<T> {
-  const redis = await connectRedis(settings.redisUrl, 'producer', createLogger(settings.logLevel));
+  const redis = await connectRedis(redisTargetOf(settings), 'producer', createLogger(settings.logLevel));
   const queue = new Queue(deliveryQueueName(connector), { connection: redis, prefix: settings.queuePrefix });
   try {
     return await run(queue, redis);

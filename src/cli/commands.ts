@@ -2,6 +2,7 @@
 import type { Settings } from '../config/settings.js';
 import { HookSecrets } from '../ingress/hook-secrets.js';
 import { connectRedis, startHub, type Role } from '../hub.js';
+import { redisTargetOf } from '../queue/queues.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../mirror/open-store.js';
 import { isRepliersEvent, repliersEvents } from '../repliers/events.js';
@@ -58,7 +59,7 @@ export async function expectWebhooks(
     throw new UsageError(`unknown event(s): ${unknown.join(', ')}; use one of ${repliersEvents.join(', ')}`);
   }
   const seconds = minutes ? minutes * 60 : settings.handshakeWindowSeconds;
-  const redis = await connectRedis(settings.redisUrl, 'producer', createLogger(settings.logLevel));
+  const redis = await connectRedis(redisTargetOf(settings), 'producer', createLogger(settings.logLevel));
   const store = await openStore(settings.databaseUrl);
   try {
     const secrets = new HookSecrets(store, redis, settings.queuePrefix, { graceSeconds: settings.hookSecretGraceSeconds });

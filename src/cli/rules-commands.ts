@@ -6,6 +6,7 @@ import type { Connector } from '../../connectors/connector.js';
 import { createConnectors, templatesOf } from '../../connectors/registry.js';
 import type { Settings } from '../config/settings.js';
 import { connectRedis } from '../hub.js';
+import { redisTargetOf } from '../queue/queues.js';
 import { eventIdFor } from '../ingress/webhook-route.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../mirror/open-store.js';
@@ -98,8 +99,8 @@ export async function reloadRules(settings: Readonly<Settings>, options: ReloadC
   }
 
   const logger = createLogger('silent');
-  const publisher = await connectRedis(settings.redisUrl, 'producer', logger);
-  const subscriber = await connectRedis(settings.redisUrl, 'worker', logger);
+  const publisher = await connectRedis(redisTargetOf(settings), 'producer', logger);
+  const subscriber = await connectRedis(redisTargetOf(settings), 'worker', logger);
   try {
     const result = await publishReloadRequest(publisher, subscriber, settings.queuePrefix, options.waitSeconds * 1000);
     if (result.receivers === 0) {

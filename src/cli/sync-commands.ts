@@ -1,6 +1,7 @@
 /** `hub sync` and `hub subscribe`: filling the mirror from Repliers and subscribing Repliers to the hub. */
 import type { Settings } from '../config/settings.js';
 import { connectRedis } from '../hub.js';
+import { redisTargetOf } from '../queue/queues.js';
 import { HookSecrets } from '../ingress/hook-secrets.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../mirror/open-store.js';
@@ -105,7 +106,7 @@ export async function subscribeCommand(
   output: CommandOutput = consoleOutput,
 ): Promise<number> {
   const repliers = repliersOf(settings, 'subscribe');
-  const redis = await connectRedis(settings.redisUrl, 'producer', createLogger(settings.logLevel));
+  const redis = await connectRedis(redisTargetOf(settings), 'producer', createLogger(settings.logLevel));
   const store = await openStore(settings.databaseUrl);
   try {
     const secrets = new HookSecrets(store, redis, settings.queuePrefix, { graceSeconds: settings.hookSecretGraceSeconds });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 export function reloadChannel(prefix: string): string {
   return `${prefix}:rules:reload`;
@@ -54,6 +54,22 @@ export interface ReloadRequestResult {
 }
 
 /**
+ * Returns how many clients listen on `channel`. On a single Redis that is the count PUBLISH returned. A Redis Cluster
+ * forwards a message to every node, but PUBLISH counts only the subscribers connected to the node that took it, so
+ * there the subscribers of every node are added up.
+ */
+async function countReceivers(publisher: Redis, channel: string, published: number): Promise<number> {
+  const cluster = publisher as unknown as Partial<Cluster> & { isCluster?: boolean };
+  if (!cluster.isCluster || !cluster.nodes) return published;
+  let total = 0;
+  for (const node of cluster.nodes('all')) {
+    const [, count] = (await node.pubsub('NUMSUB', channel)) as [string, number];
+    total += Number(count);
+  }
+  return total;
+}
+
+/**
  * Publishes a reload request and collects replies until every receiving process has replied or `timeoutMs` has
  * passed. `subscriber` is put in subscriber mode and must not be used for other commands afterwards.
  */
@@ -84,7 +100,7 @@ export async function publishReloadRequest(
   // Subscribing before publishing, so no reply can arrive unheard.
   await subscriber.subscribe(reloadReplyChannel(prefix));
 
-  receivers = await publisher.publish(reloadChannel(prefix), JSON.stringify(request));
+  receivers = await countReceivers(publisher, reloadChannel(prefix), await publisher.publish(reloadChannel(prefix), JSON.stringify(request)));
   if (replies.length >= receivers) finish();
   const timer = setTimeout(finish, timeoutMs);
   await done;

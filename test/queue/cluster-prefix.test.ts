@@ -3,8 +3,10 @@
  * REDIS_CLUSTER_NODES, the hub must enqueue and process on a real local Redis Cluster of three masters. Both cases
  * take a webhook over HTTP, through the events worker, to an email at a real SMTP server.
  */
-import path from 'node:path';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisClusterToolsAvailable, startLocalRedisCluster, type LocalRedisCluster } from '../../drills/support/redis-cluster.js';
@@ -17,6 +19,23 @@ import { startHub, type RunningHub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { redisUrl, repoRoot, testHubSettings, type TestHubFolder } from '../helpers/test-hub.js';
+
+const tsxLoader = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+
+/** Runs `hub <args>` in a child process with only the settings in `env`, and returns its exit code and output. */
+function runHub(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', ...env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 /** Runs a hub with `env`, mirrors the favorites of the first listing and sends a price drop on it; returns the emails' recipients. */
 async function priceDropRoundTrip(env: Record<string, string>): Promise<{ recipients: string[]; prefix: string }> {
@@ -137,6 +156,46 @@ describe('hub on a local Redis Cluster', () => {
       expect(await client.cluster('KEYSLOT', `${prefix}:deliver-email:meta`)).toBe(slot);
     } finally {
       client.disconnect();
+    }
+  }, 90_000);
+
+  it.skipIf(!clusterTools)('CLI commands reach the cluster', async () => {
+    const prefix = `{hub-test-${randomBytes(5).toString('hex')}}`;
+    const folder = await testHubSettings({ REDIS_CLUSTER_NODES: cluster!.nodes.join(','), QUEUE_PREFIX: prefix, RECONCILE_INTERVAL_MINUTES: '0' });
+    const hub = await startHub(folder.settings, 'all', createLogger('silent'));
+    // REDIS_URL names a closed port, so a command that ignored REDIS_CLUSTER_NODES would fail to connect.
+    const env = {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      REDIS_CLUSTER_NODES: cluster!.nodes.join(','),
+      QUEUE_PREFIX: prefix,
+      DATABASE_URL: folder.settings.databaseUrl,
+      OUTBOX_DIR: folder.settings.outboxDir,
+      RULES_DIR: folder.settings.rulesDir,
+      LOG_LEVEL: 'silent',
+    };
+    try {
+      // PUBLISH goes to any node of the cluster, while the hub listens on one, so three tries reach another node
+      // with a probability of 26/27; each must still count the hub as a receiver.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const reload = await runHub(['rules', 'reload', '--wait', '10'], env);
+        expect(reload.stderr).toBe('');
+        expect(reload.code).toBe(0);
+        expect(reload.stdout).toMatch(/^reload requested from 1 process\(es\)/);
+        expect(reload.stdout).toContain(`pid ${process.pid}: already on version ${hub.ruleSet().version}`);
+      }
+
+      const status = await runHub(['connectors', 'status'], env);
+      expect(status.stderr).toBe('');
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/^email: running; 0 waiting, 0 active, 0 delayed, 0 failed$/m);
+
+      const expecting = await runHub(['webhooks', 'expect', 'listing.updated'], env);
+      expect(expecting.stderr).toBe('');
+      expect(expecting.code).toBe(0);
+      expect(await hub.secrets.isExpected('listing.updated')).toBe(true);
+    } finally {
+      await hub.close();
+      await folder.cleanup();
     }
   }, 90_000);
 });
