@@ -1,7 +1,7 @@
 /**
  * Sorting of @slack/web-api errors into temporary and permanent ConnectorErrors. Codes are `SLACK_` followed by
  * Slack's own error name in capitals (`channel_not_found` becomes `SLACK_CHANNEL_NOT_FOUND`), so a log search finds
- * both. Permanent messages state the fix.
+ * both. Permanent messages state the fix. Errors about the token pause the whole connector instead.
  */
 import { ErrorCode, type WebAPIHTTPError, type WebAPIPlatformError, type WebAPIRateLimitedError } from '@slack/web-api';
 
@@ -17,6 +17,12 @@ export interface SlackCallContext {
 
 /** Platform errors that describe a passing problem at Slack rather than a wrong request. */
 const temporaryPlatformErrors = new Set(['internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
+
+/**
+ * Platform errors about SLACK_TOKEN itself. Every delivery would fail alike until an admin sets a new token, so they
+ * pause the connector and its deliveries wait instead of failing one by one.
+ */
+const tokenPlatformErrors = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired']);
 
 const platformErrorFixes: Record<string, (context: SlackCallContext, data: WebAPIPlatformError['data']) => string> = {
   not_in_channel: ({ channel }) =>
@@ -115,6 +121,9 @@ function fromPlatformError(error: WebAPIPlatformError, context: SlackCallContext
   const message = fix
     ? fix(context, error.data)
     : `Slack rejected ${context.method} with ${slackError}. Check rule ${context.ruleId} and the Slack app's settings.`;
+  if (tokenPlatformErrors.has(slackError)) {
+    return new ConnectorError('slack', 'temporary', code, message, { cause: error, pausesConnector: true });
+  }
   return new ConnectorError('slack', 'permanent', code, message, { cause: error });
 }
 

@@ -256,23 +256,27 @@ describe('slack connector, errors', () => {
     });
   }
 
-  it('reports a wrong token as invalid_auth', async () => {
+  it('pauses on a wrong token', async () => {
     const wrongToken = createSlackConnector({ token: 'xoxb-wrong', apiUrl: slack.url, outboxDir: os.tmpdir() });
 
-    const error = await expectConnectorError(wrongToken.send(toChannel('#deals')), { kind: 'permanent', code: 'SLACK_INVALID_AUTH' });
+    const error = await expectConnectorError(wrongToken.send(toChannel('#deals')), { kind: 'temporary', code: 'SLACK_INVALID_AUTH' });
+    expect(error.pausesConnector).toBe(true);
     expect(error.message).toContain('Check SLACK_TOKEN');
   });
 
   const tokenErrors = [
+    { error: 'not_authed', code: 'SLACK_NOT_AUTHED', fix: 'Set SLACK_TOKEN to the bot token' },
     { error: 'account_inactive', code: 'SLACK_ACCOUNT_INACTIVE', fix: 'set SLACK_TOKEN to its new bot token' },
     { error: 'token_revoked', code: 'SLACK_TOKEN_REVOKED', fix: 'set SLACK_TOKEN to its new bot token' },
+    { error: 'token_expired', code: 'SLACK_TOKEN_EXPIRED', fix: 'set SLACK_TOKEN to a new bot token' },
   ];
 
   for (const testCase of tokenErrors) {
-    it(`reports ${testCase.error} as permanent with the fix`, async () => {
+    it(`pauses on ${testCase.error}`, async () => {
       slack.state.failNext(1, { kind: 'error', error: testCase.error });
 
-      const error = await expectConnectorError(connector.send(toChannel('#deals')), { kind: 'permanent', code: testCase.code });
+      const error = await expectConnectorError(connector.send(toChannel('#deals')), { kind: 'temporary', code: testCase.code });
+      expect(error.pausesConnector).toBe(true);
       expect(error.message).toContain(testCase.fix);
     });
   }
@@ -469,7 +473,7 @@ describeConnectorContract({
         contractSlack!.state.token = 'xoxb-rotated';
         return delivery;
       },
-      kind: 'permanent',
+      kind: 'temporary',
       code: 'SLACK_INVALID_AUTH',
     },
   ],

@@ -320,6 +320,26 @@ describe('delivery worker, pausing a connector', () => {
     expect(await readConnectorPause(redis, prefix, 'salesforce')).toBeNull();
   });
 
+  it('pauses Slack on a rejected token', async () => {
+    start(slackConnector(), { pauseMs: 3_600_000 });
+    slack.state.token = 'xoxb-rotated';
+
+    await enqueue(toChannel({ key: 'slack-1' }));
+    await waitFor(() => queueOf('slack').isPaused(), (paused) => paused);
+    await enqueue(toChannel({ key: 'slack-2' }));
+
+    expect(await readConnectorPause(redis, prefix, 'slack')).toMatchObject({ code: 'SLACK_INVALID_AUTH' });
+    expect(await store.getDelivery('slack-1')).toMatchObject({ status: 'pending' });
+    expect(await store.getDelivery('slack-2')).toMatchObject({ status: 'pending', attempts: 0 });
+    expect(slack.state.messages).toHaveLength(0);
+
+    slack.state.token = slackToken;
+    expect(await resumeConnector(queueOf('slack'), redis, prefix, 'slack')).toBe(true);
+    await waitForStatus('slack-1', 'sent');
+    await waitForStatus('slack-2', 'sent');
+    expect(slack.state.messages).toHaveLength(2);
+  });
+
   it('hub connectors resume ends a pause', async () => {
     const settings = loadSettings({ REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' });
     const until = new Date(Date.now() + 3_600_000).toISOString();
