@@ -1,6 +1,7 @@
 /**
- * `hub config`: the effective settings after the environment, the `.env` file and the defaults, one per line, with
- * secrets masked. A setting equal to its default is marked, so the settings someone changed are easy to spot.
+ * `hub config`: the effective settings after the environment, the `.env` file and the defaults, one per line under the
+ * name of the environment variable that sets it, with secrets masked. A setting equal to its default is marked, so the
+ * settings someone changed are easy to spot.
  */
 import { loadSettings, mask, type Settings } from './settings.js';
 
@@ -25,14 +26,36 @@ function flatten(value: Record<string, unknown>, prefix = ''): Map<string, unkno
   return entries;
 }
 
-/** Renders one value with secrets masked: secret settings as `****`, passwords inside URLs as `****`. */
+/**
+ * Returns the environment variable that sets the setting at the dotted `name`, or null for a setting derived from
+ * another one. Most names are the setting's path in capitals with underscores; the exceptions are listed here, and a
+ * test keeps the result equal to the variables of `.env.example`.
+ */
+export function variableOf(name: string): string | null {
+  if (name === 'hookSecretHeader') return null;
+  if (name === 'hookSecretHeaders') return 'HOOK_SECRET_HEADER';
+  if (name === 'adminToken') return 'HUB_ADMIN_TOKEN';
+
+  const limit = /^deliveryLimits\.(\w+)\.(concurrency|ratePerMinute)$/.exec(name);
+  if (limit) return `${limit[1]!.toUpperCase()}_${limit[2] === 'concurrency' ? 'CONCURRENCY' : 'RATE_LIMIT_PER_MINUTE'}`;
+
+  const path = name.replace(/^alerts\./, 'alert.');
+  return path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/**
+ * Renders one value as it would be written in the environment, with secrets masked: secret settings as `****`,
+ * passwords inside URLs as `****`. Lists are comma-separated and `name=url` pairs are written as such.
+ */
 export function displayValue(name: string, value: unknown): string {
-  if (value === null || value === undefined) return '(not set)';
+  if (value === null || value === undefined || value === '') return '(not set)';
   const leaf = name.split('.').pop() ?? name;
   if (secretName.test(leaf)) return '****';
   if (typeof value === 'string') return /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? mask(value) : value;
+  if (Array.isArray(value)) return value.length === 0 ? '(not set)' : value.join(',');
   if (isPlainObject(value)) {
-    return JSON.stringify(Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, typeof inner === 'string' ? mask(inner) : inner])));
+    const pairs = Object.entries(value).map(([key, inner]) => `${key}=${typeof inner === 'string' ? mask(inner) : JSON.stringify(inner)}`);
+    return pairs.length === 0 ? '(not set)' : pairs.join(',');
   }
   return JSON.stringify(value);
 }
@@ -43,8 +66,10 @@ export function describeSettings(settings: Readonly<Settings>, envFile: string |
   const source = envFile ? `the environment, then ${envFile}, then the defaults` : 'the environment, then the defaults (no .env file here)';
   const lines = [`# Effective settings from ${source}. Secrets are masked; see .env.example for each variable.`];
   for (const [name, value] of flatten(settings as unknown as Record<string, unknown>)) {
+    const variable = variableOf(name);
+    if (variable === null) continue;
     const isDefault = JSON.stringify(defaults.get(name)) === JSON.stringify(value);
-    lines.push(`${name} = ${displayValue(name, value)}${isDefault ? '  (default)' : ''}`);
+    lines.push(`${variable} = ${displayValue(name, value)}${isDefault ? '  (default)' : ''}`);
   }
   return lines;
 }

@@ -55,13 +55,13 @@ describe('hub config', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toContain(path.join(cwd, '.env'));
-    expect(lines).toContain('port = 9090');
-    expect(lines).toContain('adminToken = ****');
-    expect(lines).toContain('slackToken = ****');
-    expect(lines).toContain('databaseUrl = postgres://hub:****@127.0.0.1:5432/hub');
-    expect(lines).toContain('redisUrl = redis://127.0.0.1:6379  (default)');
-    expect(lines).toContain('repliersApiKey = (not set)  (default)');
-    expect(lines).toContain('hookSecretHeader = x-hook-secret  (default)');
+    expect(lines).toContain('PORT = 9090');
+    expect(lines).toContain('HUB_ADMIN_TOKEN = ****');
+    expect(lines).toContain('SLACK_TOKEN = ****');
+    expect(lines).toContain('DATABASE_URL = postgres://hub:****@127.0.0.1:5432/hub');
+    expect(lines).toContain('REDIS_URL = redis://127.0.0.1:6379  (default)');
+    expect(lines).toContain('REPLIERS_API_KEY = (not set)  (default)');
+    expect(lines).toContain('HOOK_SECRET_HEADER = x-hook-secret,x-api-key  (default)');
     expect(result.stdout).not.toContain(token);
     expect(result.stdout).not.toContain('pw-in-env-file');
     expect(result.stdout).not.toContain('xoxb-secret-slack');
@@ -72,8 +72,8 @@ describe('hub config', () => {
 
     const result = await runHub(['config'], { LOG_LEVEL: 'warn' }, cwd);
 
-    expect(result.stdout.split('\n')).toContain('logLevel = warn');
-    expect(result.stdout.split('\n')).toContain('queuePrefix = from-file');
+    expect(result.stdout.split('\n')).toContain('LOG_LEVEL = warn');
+    expect(result.stdout.split('\n')).toContain('QUEUE_PREFIX = from-file');
   });
 
   it('runs without a .env file', async () => {
@@ -81,7 +81,26 @@ describe('hub config', () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('no .env file here');
-    expect(result.stdout.split('\n')).toContain('adminToken = (not set)  (default)');
+    expect(result.stdout.split('\n')).toContain('HUB_ADMIN_TOKEN = (not set)  (default)');
+  });
+
+  it('names every variable of .env.example once', async () => {
+    const result = await runHub(['config'], {}, cwd);
+
+    const printed = result.stdout.split('\n').slice(1).filter(Boolean).map((line) => line.split(' = ')[0]!);
+    const documented = [...readFileSync(path.join(repoRoot, '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1]!);
+    expect(new Set(printed).size).toBe(printed.length);
+    expect([...printed].sort()).toEqual([...documented].sort());
+  });
+
+  it('writes lists and pairs as in the environment', async () => {
+    const env = { REDIS_CLUSTER_NODES: '127.0.0.1:7001,127.0.0.1:7002', QUEUE_PREFIX: '{hub}', WEBHOOK_TARGETS: 'crm=https://crm.example.com/hooks' };
+
+    const lines = (await runHub(['config'], env, cwd)).stdout.split('\n');
+
+    expect(lines).toContain('REDIS_CLUSTER_NODES = 127.0.0.1:7001,127.0.0.1:7002');
+    expect(lines).toContain('WEBHOOK_TARGETS = crm=https://crm.example.com/hooks');
+    expect(lines).toContain('WEBHOOK_ALLOWED_ADDRESSES = (not set)  (default)');
   });
 
   it('invalid setting names the variable', async () => {
