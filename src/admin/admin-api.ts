@@ -9,6 +9,7 @@ import type { EventSubject } from '../mirror/store.js';
 import { WebhookBodyError } from '../repliers/webhook-body.js';
 import { requestLog } from '../http/request-logger.js';
 import { oldestWaitingAgeSeconds } from '../metrics/queue-metrics.js';
+import { parseTimeInput, timeInputForms } from '../time-input.js';
 import type { AdminContext } from './admin-context.js';
 import { requireAdmin } from './admin-auth.js';
 import { maxBulkRetry, retryDeliveries, retryDelivery, RetryError } from './delivery-retry.js';
@@ -49,11 +50,11 @@ function oneOfValues<T extends string>(name: string, value: string | undefined, 
   return value as T;
 }
 
-function isoTime(name: string, value: unknown): string | undefined {
+function timeOf(name: string, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
-  const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
-  if (Number.isNaN(time)) throw new InputError(name, `${name} must be an ISO 8601 time such as 2026-01-31T09:00:00Z`);
-  return new Date(time).toISOString();
+  const time = typeof value === 'string' ? parseTimeInput(value) : null;
+  if (time === null) throw new InputError(name, `${name} must be ${timeInputForms}`);
+  return time;
 }
 
 function limitOf(name: string, value: unknown, fallback: number, maximum: number): number {
@@ -142,8 +143,8 @@ async function listEvents(context: AdminContext, req: Request, res: Response): P
       event: queryText(req, 'type'),
       outcome: oneOfValues('outcome', queryText(req, 'outcome'), eventOutcomes),
       subjects,
-      since: isoTime('since', queryText(req, 'since')),
-      until: isoTime('until', queryText(req, 'until')),
+      since: timeOf('since', queryText(req, 'since')),
+      until: timeOf('until', queryText(req, 'until')),
       after,
       limit: limitOf('limit', queryText(req, 'limit'), 50, 500),
     }),
@@ -180,8 +181,8 @@ async function listDeliveries(context: AdminContext, req: Request, res: Response
     connector: queryText(req, 'connector'),
     ruleId: queryText(req, 'ruleId'),
     eventId: queryText(req, 'eventId'),
-    since: isoTime('since', queryText(req, 'since')),
-    until: isoTime('until', queryText(req, 'until')),
+    since: timeOf('since', queryText(req, 'since')),
+    until: timeOf('until', queryText(req, 'until')),
     limit: limitOf('limit', queryText(req, 'limit'), 50, 500),
   });
   res.json({ deliveries: await withJobInfo(context, records) });
@@ -214,8 +215,8 @@ async function retryMany(context: AdminContext, req: Request, res: Response): Pr
       connector: bodyText(body, 'connector'),
       ruleId: bodyText(body, 'ruleId'),
       eventId: bodyText(body, 'eventId'),
-      since: isoTime('since', body.since),
-      until: isoTime('until', body.until),
+      since: timeOf('since', body.since),
+      until: timeOf('until', body.until),
       limit: limitOf('limit', body.limit, 100, maxBulkRetry),
     }),
   );

@@ -29,7 +29,11 @@ const pathParameter = (name: string, description: string) => ({
   schema: { type: 'string', minLength: 1, maxLength: 200 },
 });
 
-const timeParameter = (name: string, description: string) => queryParameter(name, description, { type: 'string', format: 'date-time' });
+/** A time in either form of src/time-input.ts: an ISO 8601 time, or a duration back from now. */
+const timeSchema = { type: 'string', pattern: '^(\\d+\\s*[smhdw]|\\d{4}-\\d{2}-\\d{2}.*)$' };
+
+const timeParameter = (name: string, description: string) =>
+  queryParameter(name, `${description} An ISO 8601 time, or a duration back from now such as 30m, 24h or 7d.`, timeSchema);
 
 const limitParameter = (maximum: number, fallback: number) =>
   queryParameter('limit', `Maximum items returned, 1 to ${maximum}; ${fallback} by default.`, {
@@ -188,8 +192,8 @@ export const adminOpenApi = {
               connector: { type: 'string' },
               ruleId: { type: 'string' },
               eventId: { type: 'string' },
-              since: { type: 'string', format: 'date-time' },
-              until: { type: 'string', format: 'date-time' },
+              since: { ...timeSchema, description: 'Last changed at or after this time: an ISO 8601 time, or a duration back from now such as 24h.' },
+              until: { ...timeSchema, description: 'Last changed before this time, in the same forms as since.' },
               limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
             },
           }),

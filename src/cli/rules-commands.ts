@@ -6,6 +6,7 @@ import type { Connector } from '../../connectors/connector.js';
 import { createConnectors, templatesOf } from '../../connectors/registry.js';
 import type { Settings } from '../config/settings.js';
 import { connectRedis } from '../hub.js';
+import { parseTimeInput, timeInputForms } from '../time-input.js';
 import { redisTargetOf } from '../queue/queues.js';
 import { eventIdFor } from '../ingress/webhook-route.js';
 import { createLogger } from '../logger.js';
@@ -205,16 +206,11 @@ export async function testRules(settings: Readonly<Settings>, file: string, opti
   });
 }
 
-/** Parses "90s", "30m", "24h", "7d" or "2w" as milliseconds, or an ISO date as the time since then. */
+/** Parses a duration back from now or an ISO date, as `--since` takes them. */
 export function parseSince(value: string, now = Date.now()): string {
-  const match = /^(\d+)\s*(s|m|h|d|w)$/.exec(value.trim());
-  if (match) {
-    const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as 's' | 'm' | 'h' | 'd' | 'w'];
-    return new Date(now - Number(match[1]) * unit).toISOString();
-  }
-  const time = Date.parse(value);
-  if (/^\d{4}-\d{2}-\d{2}/.test(value) && !Number.isNaN(time)) return new Date(time).toISOString();
-  throw new UsageError(`invalid --since "${value}"; use a duration such as 90s, 30m, 24h, 7d or 2w, or an ISO date such as 2026-01-31T00:00:00Z`);
+  const time = parseTimeInput(value, now);
+  if (time === null) throw new UsageError(`invalid --since "${value}"; use ${timeInputForms}`);
+  return time;
 }
 
 export interface SimulateCommandOptions {

@@ -155,6 +155,22 @@ describe('event log', () => {
     expect(second.body.events[0].eventId).not.toBe(first.body.events[1].eventId);
   });
 
+  it('filters by a duration or an ISO time', async () => {
+    const all = await adminCall(world.url, 'GET', '/admin/api/events?limit=500');
+    expect(all.body.events.length).toBeGreaterThan(0);
+
+    const recent = await adminCall(world.url, 'GET', '/admin/api/events?since=1h&limit=500');
+    expect(recent.status).toBe(200);
+    expect(recent.body.events).toHaveLength(all.body.events.length);
+
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const none = await adminCall(world.url, 'GET', `/admin/api/events?since=${future}`);
+    expect(none.body.events).toEqual([]);
+
+    const older = await adminCall(world.url, 'GET', '/admin/api/events?until=1h');
+    expect(older.body.events).toEqual([]);
+  });
+
   it('rejects invalid filters naming the field', async () => {
     const cases: [string, string][] = [
       ['limit=0', 'limit'],
@@ -168,6 +184,8 @@ describe('event log', () => {
       expect(answer.status, query).toBe(400);
       expect(answer.body.field, query).toBe(field);
     }
+    const since = await adminCall(world.url, 'GET', '/admin/api/events?since=yesterday');
+    expect(since.body.error).toContain('such as 90s, 30m, 24h, 7d or 2w');
   });
 
   it('detail explains why clients were emailed', async () => {

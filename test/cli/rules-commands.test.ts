@@ -340,7 +340,7 @@ describe('hub rules simulate', () => {
   it('rejects an invalid --since', async () => {
     const result = await runHub(['rules', 'simulate', '--since', 'yesterday']);
     expect(result.code).toBe(1);
-    expect(result.stderr.trim()).toBe('hub: invalid --since "yesterday"; use a duration such as 90s, 30m, 24h, 7d or 2w, or an ISO date such as 2026-01-31T00:00:00Z');
+    expect(result.stderr.trim()).toBe('hub: invalid --since "yesterday"; use a duration back from now such as 90s, 30m, 24h, 7d or 2w, or an ISO date such as 2026-01-31T00:00:00Z');
   }, 60_000);
 });
 
