@@ -13,6 +13,10 @@ export interface ListingView {
   address: string;
   city: string | null;
   listPrice: number | null;
+  /** Price the listing sold for, where the board publishes it; null before a sale and where boards withhold it. */
+  soldPrice: number | null;
+  /** Day of the sale as YYYY-MM-DD, or null. */
+  soldDate: string | null;
   status: string | null;
   lastStatus: string | null;
   /** Absolute URL of the first photo, or null when the listing has none. */

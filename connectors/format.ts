@@ -1,5 +1,5 @@
 /** Formatting shared by every connector's templates. */
-import type { Delivery, ListingChange } from './connector.js';
+import type { Delivery, ListingChange, ListingView } from './connector.js';
 
 const dollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', maximumFractionDigits: 0 });
 
@@ -7,6 +7,17 @@ const dollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'U
 export function formatPrice(price: number | null | undefined): string {
   if (price === null || price === undefined || !Number.isFinite(price)) return 'price not given';
   return dollars.format(price);
+}
+
+/**
+ * Returns the price lines of a sold listing: the sold price, its day and the last list price when the board
+ * publishes the sale, else the last list price alone.
+ */
+export function salePriceLines(listing: ListingView | null): string[] {
+  const listPrice = formatPrice(listing?.listPrice);
+  if (listing?.soldPrice === null || listing?.soldPrice === undefined) return [`Last list price: ${listPrice}`];
+  const sold = `Sold price: ${formatPrice(listing.soldPrice)}${listing.soldDate ? ` on ${listing.soldDate}` : ''}`;
+  return [sold, `Last list price: ${listPrice}`];
 }
 
 /** Formats a price change as "-$25,000 (-3.6%)". */

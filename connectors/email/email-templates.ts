@@ -8,7 +8,7 @@
  * header text as RFC 2047 encoded words.
  */
 import { ConnectorError, type Delivery, type ListingView } from '../connector.js';
-import { describeLastStatus, formatPrice, formatPriceChange, personName } from '../format.js';
+import { describeLastStatus, formatPrice, formatPriceChange, personName, salePriceLines } from '../format.js';
 
 export interface RenderedEmail {
   subject: string;
@@ -88,7 +88,7 @@ function section(delivery: Delivery): ListingSection & { subject: string } {
         ...base,
         subject: `Update: ${listing.address} is ${status}`,
         headline: `${listing.address}, a listing you saved, is now ${status}.`,
-        facts: [`Last price: ${formatPrice(listing.listPrice)}`, `Status: ${status}`, `MLS number: ${listing.mlsNumber}`],
+        facts: [...salePriceLines(listing), `Status: ${status}`, `MLS number: ${listing.mlsNumber}`],
       };
     }
     default:

@@ -3,7 +3,7 @@
  * Description or a Note's Title and Body. Salesforce shows these fields as plain text, so nothing is escaped.
  */
 import { ConnectorError, type Delivery } from '../connector.js';
-import { describeLastStatus, formatPrice, formatPriceChange, listingLabel, personName } from '../format.js';
+import { describeLastStatus, formatPrice, formatPriceChange, listingLabel, personName, salePriceLines } from '../format.js';
 
 export const salesforceTemplates = ['favorite-created', 'price-drop', 'listing-sold'] as const;
 export type SalesforceTemplate = (typeof salesforceTemplates)[number];
@@ -78,7 +78,7 @@ const templateParts: Record<SalesforceTemplate, (delivery: Delivery, label: stri
     return {
       subject: `Favorite ${status}: ${label}`,
       summary: `${label}, a favorite of ${clientName(delivery)}, is now ${status}.`,
-      details: [`Last list price: ${formatPrice(delivery.listing?.listPrice)}`],
+      details: salePriceLines(delivery.listing),
     };
   },
 };

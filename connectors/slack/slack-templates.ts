@@ -6,7 +6,7 @@
 import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/web-api';
 
 import { ConnectorError, type Delivery } from '../connector.js';
-import { describeLastStatus, formatPrice, formatPriceChange, listingLabel, personName } from '../format.js';
+import { describeLastStatus, formatPrice, formatPriceChange, listingLabel, personName, salePriceLines } from '../format.js';
 import { escapeMrkdwn, escapeMrkdwnLine, isHttpUrl, mrkdwnLink } from './escape.js';
 
 export const slackTemplates = ['favorite-created', 'price-drop', 'listing-sold'] as const;
@@ -102,7 +102,7 @@ const templateParts: Record<SlackTemplate, (delivery: Delivery) => MessageParts>
     const status = escapeMrkdwnLine(describeLastStatus(code));
     return {
       title: `Listing ${status}`,
-      details: [`List price ${formatPrice(delivery.listing?.listPrice)}`],
+      details: salePriceLines(delivery.listing),
       comment: null,
     };
   },

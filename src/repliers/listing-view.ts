@@ -50,6 +50,8 @@ export function buildListingView(listing: Record<string, unknown>, options: List
     address: formatAddress(address),
     city: address ? toText(address.city) : null,
     listPrice: toNumber(listing.listPrice),
+    soldPrice: toNumber(listing.soldPrice),
+    soldDate: toText(listing.soldDate)?.slice(0, 10) ?? null,
     status: toText(listing.status),
     lastStatus: toText(listing.lastStatus),
     photoUrl: imageUrl(options.imageBaseUrl, images[0]),

@@ -135,6 +135,17 @@ describe('email connector, message', () => {
     const preview = connect().preview(forEmail({ action: { connector: 'email', template: 'listing-sold', to: 'clients' }, listing: { lastStatus: 'Sld' } }));
 
     expect(preview.subject).toBe('Update: 62 Erin Crescent, Ottawa is sold');
+    expect(preview.text).toContain('Last list price: $674,900');
+    expect(preview.text).not.toContain('Sold price');
+  });
+
+  it('shows the sold price when published', () => {
+    const listing = { lastStatus: 'Sld', soldPrice: 690000, soldDate: '2024-05-03' };
+    const preview = connect().preview(forEmail({ action: { connector: 'email', template: 'listing-sold', to: 'clients' }, listing }));
+
+    expect(preview.text).toContain('Sold price: $690,000 on 2024-05-03');
+    expect(preview.text).toContain('Last list price: $674,900');
+    expect(preview.html).toContain('Sold price: $690,000 on 2024-05-03');
   });
 });
 

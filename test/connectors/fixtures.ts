@@ -23,6 +23,8 @@ export function makeListing(overrides: Partial<ListingView> = {}): ListingView {
     address: '62 Erin Crescent, Ottawa',
     city: 'Ottawa',
     listPrice: 674900,
+    soldPrice: null,
+    soldDate: null,
     status: 'A',
     lastStatus: 'Pc',
     photoUrl: 'https://cdn.example.com/listings/1421130/photo-1.jpg',

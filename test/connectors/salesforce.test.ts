@@ -208,6 +208,21 @@ describe('salesforce connector, records', () => {
     await connect().send(delivery);
 
     expect(salesforce.state.createdOf('Task')[0]!.fields.Subject).toBe('Favorite sold: 62 Erin Crescent, Ottawa (MLS 1421130)');
+    expect(salesforce.state.createdOf('Task')[0]!.fields.Description).toContain('Last list price: $674,900');
+  });
+
+  it('shows the sold price when published', async () => {
+    const delivery = forSalesforce({
+      action: { connector: 'salesforce', template: 'listing-sold', to: 'client' },
+      listing: { lastStatus: 'Sld', soldPrice: 690000, soldDate: null },
+      change: { price: null, lastStatus: { from: 'Pc', to: 'Sld' } },
+    });
+
+    await connect().send(delivery);
+
+    const description = String(salesforce.state.createdOf('Task')[0]!.fields.Description);
+    expect(description).toContain('Sold price: $690,000\n');
+    expect(description).toContain('Last list price: $674,900');
   });
 });
 

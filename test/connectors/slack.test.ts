@@ -159,7 +159,8 @@ describe('slack connector, channel posts', () => {
     const message = slack.state.messages[0]!;
     const section = (message.blocks as Array<Record<string, any>>)[0]!;
     expect(section.text.text).toContain('*Listing sold:*');
-    expect(section.text.text).toContain('List price $674,900');
+    expect(section.text.text).toContain('Last list price: $674,900');
+    expect(section.text.text).not.toContain('Sold price');
     expect(section.accessory).toBeUndefined();
   });
 
