@@ -9,6 +9,7 @@ import type { Connector, Delivery } from '../connectors/connector.js';
 import { createConnectors, templatesOf } from '../connectors/registry.js';
 import { createAdminSurface, type AdminSurface } from './admin/admin-surface.js';
 import type { Settings } from './config/settings.js';
+import { startProbeServer } from './http/probes.js';
 import { createIngressApp } from './ingress/app.js';
 import { HookSecrets } from './ingress/hook-secrets.js';
 import { startIngressServer, stopIngressServer } from './ingress/ingress-server.js';
@@ -152,6 +153,7 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
   }
 
   let server: Server | null = null;
+  let probeServer: Server | null = null;
   let admin: AdminSurface | null = null;
   let url: string | null = null;
   let counters: IngressCounters = new Map();
@@ -180,6 +182,13 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
     logger.info({ url }, 'webhook ingress listening');
   }
 
+  if (role === 'worker' && settings.metricsPort !== null) {
+    probeServer = await startProbeServer(producer, store, settings.metricsPort, settings.host);
+    const address = probeServer.address();
+    const port = typeof address === 'object' && address ? address.port : settings.metricsPort;
+    logger.info({ url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}/metrics` }, 'metrics listening');
+  }
+
   return {
     url,
     store,
@@ -191,6 +200,7 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
     async close() {
       // Stop taking requests first, then let workers finish the jobs they hold.
       if (server) await stopIngressServer(server);
+      if (probeServer) await stopIngressServer(probeServer, 1000);
       await admin?.close();
       await retention?.stop();
       await Promise.all(workers.map((worker) => worker.close()));

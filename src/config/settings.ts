@@ -12,6 +12,11 @@ export class SettingsError extends Error {
 export interface Settings {
   port: number;
   host: string;
+  /**
+   * Port on HOST where a worker-role process serves /metrics, /healthz and /readyz; null for none. API processes
+   * serve them on PORT.
+   */
+  metricsPort: number | null;
   redisUrl: string;
   /**
    * `host:port` of some nodes of a Redis Cluster; empty for a single Redis at `redisUrl`. With nodes, only the user,
@@ -292,6 +297,7 @@ export function loadSettings(env: Environment = process.env): Readonly<Settings>
   const settings: Settings = {
     port: integer(env, 'PORT', 8080, 0, 65535),
     host: text(env, 'HOST', '127.0.0.1'),
+    metricsPort: optional(env, 'METRICS_PORT') === null ? null : integer(env, 'METRICS_PORT', 0, 0, 65535),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     redisClusterNodes: Object.freeze(redisClusterNodes),
     databaseUrl,

@@ -6,9 +6,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
 import type { Store } from '../mirror/store.js';
 import type { EventJobData } from '../queue/queues.js';
+import { createProbeRouter } from '../http/probes.js';
 import { createUnsubscribeRouter } from '../unsubscribe/unsubscribe-router.js';
 import { IngressMetrics, type IngressCounters } from '../metrics/ingress-metrics.js';
-import { metricsRegistry } from '../metrics/registry.js';
 import { defaultEventQueueLimits, type EventQueueLimits } from '../queue/queues.js';
 import { createSourceWebhookHandler } from '../sources/source-route.js';
 import type { SourceRegistry } from '../sources/sources-file.js';
@@ -80,26 +80,7 @@ export function createIngressApp(options: IngressOptions): IngressApp {
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', async (_req, res) => {
-    const checks = await Promise.allSettled([
-      Promise.race([
-        options.redis.ping(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), 1000)),
-      ]),
-      options.store.ping(),
-    ]);
-    const [redis, store] = checks.map((check) => (check.status === 'fulfilled' ? 'ok' : 'unavailable'));
-    const ready = redis === 'ok' && store === 'ok';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', redis, store });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    res.type(metricsRegistry.contentType).send(await metricsRegistry.metrics());
-  });
+  app.use(createProbeRouter(options.redis, options.store));
 
   app.use(createUnsubscribeRouter({ store: options.store, secret: options.unsubscribeSecret ?? null, logger: options.logger }));
   app.use(createWebhookRouter(webhooks));
