@@ -141,4 +141,57 @@ export const sqliteMigrations: readonly { version: number; name: string; sql: st
       CREATE INDEX deliveries_status_updated ON deliveries (status, updated_at);
     `,
   },
+  {
+    version: 6,
+    name: 'favorites and clients keyed by their id without a rowid',
+    // A WITHOUT ROWID table keeps each row in the B-tree of its primary key, so a lookup by id is one descent
+    // instead of one in the key's index and a second in the rowid table. SQLite cannot change that in place, so
+    // both tables are rebuilt with the same columns in the same order and their indexes created again. A WITHOUT
+    // ROWID primary key rejects NULL, which the old tables allowed. Such a row could never be found by id, so the
+    // copy leaves it out.
+    // NOTE: the old tables' pages stay in the file as free pages, reused by later writes; VACUUM returns them.
+    sql: `
+      CREATE TABLE favorites_v6 (
+        favorite_id TEXT PRIMARY KEY,
+        client_id TEXT NOT NULL,
+        mls_number TEXT NOT NULL,
+        board_id TEXT,
+        tags TEXT NOT NULL DEFAULT '[]',
+        comments TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        deleted_at TEXT
+      ) WITHOUT ROWID;
+      INSERT INTO favorites_v6 (favorite_id, client_id, mls_number, board_id, tags, comments, created_at, updated_at,
+          deleted_at)
+        SELECT favorite_id, client_id, mls_number, board_id, tags, comments, created_at, updated_at, deleted_at
+        FROM favorites WHERE favorite_id IS NOT NULL;
+      DROP TABLE favorites;
+      ALTER TABLE favorites_v6 RENAME TO favorites;
+      CREATE INDEX favorites_listing ON favorites (mls_number, board_id);
+      CREATE INDEX favorites_client ON favorites (client_id);
+
+      CREATE TABLE clients_v6 (
+        client_id TEXT PRIMARY KEY,
+        agent_id TEXT,
+        fname TEXT, lname TEXT, email TEXT, phone TEXT,
+        status INTEGER NOT NULL DEFAULT 1,
+        external_id TEXT,
+        preferences TEXT NOT NULL DEFAULT '{}',
+        tags TEXT NOT NULL DEFAULT '[]',
+        opted_out_at TEXT,
+        deleted_at TEXT,
+        updated_at TEXT NOT NULL,
+        data_at TEXT
+      ) WITHOUT ROWID;
+      INSERT INTO clients_v6 (client_id, agent_id, fname, lname, email, phone, status, external_id, preferences, tags,
+          opted_out_at, deleted_at, updated_at, data_at)
+        SELECT client_id, agent_id, fname, lname, email, phone, status, external_id, preferences, tags,
+          opted_out_at, deleted_at, updated_at, data_at
+        FROM clients WHERE client_id IS NOT NULL;
+      DROP TABLE clients;
+      ALTER TABLE clients_v6 RENAME TO clients;
+      CREATE INDEX clients_agent ON clients (agent_id);
+    `,
+  },
 ];
