@@ -5,6 +5,7 @@ import { loadEnvFile } from '../config/env-file.js';
 import { describeSettings } from '../config/show-config.js';
 import { ListingsFileError } from '../demo/listings-file.js';
 import { RedisUnavailableError } from '../hub.js';
+import { StoreUnavailableError } from '../mirror/open-store.js';
 import { RuleLoadError } from '../rules/load-rules.js';
 import { SourcesFileError } from '../sources/sources-file.js';
 import { expectWebhooks, startCommand, UsageError } from './commands.js';
@@ -140,7 +141,8 @@ try {
   if (
     error instanceof RuleLoadError ||
     error instanceof UsageError ||
-    error instanceof SettingsError || error instanceof RedisUnavailableError || error instanceof ListingsFileError ||
+    error instanceof SettingsError || error instanceof RedisUnavailableError || error instanceof StoreUnavailableError ||
+    error instanceof ListingsFileError ||
     error instanceof SourcesFileError || error instanceof RepliersApiError || error instanceof SubscribeUrlError) {
     console.error(`hub: ${error.message}`);
     process.exit(1);

@@ -53,6 +53,9 @@ describe('hub demo', () => {
   }, 60_000);
 });
 
+/** The test PostgreSQL server without a database name. */
+const postgresBase = (process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test').replace(/\/[^/]*$/, '');
+
 describe('hub start', () => {
   it('says in one line when Redis cannot be reached', async () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), 'hub-start-'));
@@ -67,6 +70,40 @@ describe('hub start', () => {
       await rm(cwd, { recursive: true, force: true });
     }
   }, 30_000);
+
+  const databaseCases = [
+    {
+      name: 'PostgreSQL refusing connections',
+      url: 'postgres://postgres@127.0.0.1:1/test',
+      expected: /^hub: cannot open the PostgreSQL store at postgres:\/\/postgres@127\.0\.0\.1:1\/test \(connect ECONNREFUSED 127\.0\.0\.1:1\)\. Start PostgreSQL/,
+    },
+    {
+      name: 'a missing PostgreSQL database',
+      url: `${postgresBase}/hub_no_such_database`,
+      expected: /\(database "hub_no_such_database" does not exist\)\. Create the database first \(`createdb hub_no_such_database`\)/,
+    },
+    {
+      name: 'a missing PostgreSQL schema',
+      url: `${postgresBase}/test?options=-c%20search_path%3Dhub_no_such_schema`,
+      expected: /\(no schema has been selected to create in\)\. The schema named by search_path in DATABASE_URL does not exist/,
+    },
+    {
+      name: 'an SQLite path under a file',
+      url: path.join(repoRoot, 'package.json', 'hub.sqlite'),
+      expected: /^hub: cannot open the SQLite store at .*package\.json\/hub\.sqlite \(EEXIST.*\)\. Check DATABASE_URL/,
+    },
+  ];
+
+  for (const testCase of databaseCases) {
+    it(`says in one line: ${testCase.name}`, async () => {
+      const result = await runHub(['start'], { DATABASE_URL: testCase.url, RULES_DIR: path.join(repoRoot, 'rules') }, os.tmpdir());
+
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(testCase.expected);
+    }, 30_000);
+  }
 
   it('rejects an invalid setting naming the variable', async () => {
     const result = await runHub(['start'], { PORT: 'eighty' }, os.tmpdir());

@@ -297,7 +297,8 @@ export class PostgresStore implements Store {
   private closing: Promise<void> | null = null;
 
   constructor(databaseUrl: string, options: PostgresStoreOptions = {}) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections });
+    // pg waits for a connection without limit by default; a server that drops packets would hang every query.
+    this.pool = new pg.Pool({ connectionString: databaseUrl, max: options.maxConnections, connectionTimeoutMillis: 10_000 });
     const logger = options.logger ?? createLogger('info');
     // pg removes the failed connection from the pool itself. Without a listener, the 'error' event would crash the
     // process.
