@@ -88,19 +88,18 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
   const store = await openStore(settings.databaseUrl);
 
   const connectors = createConnectors(settings, logger);
-  // Worker processes follow edits of the rules folder and `hub rules reload`; the API role routes nothing.
+  // Every role follows edits of the rules folder and `hub rules reload`: workers route by the rules, and the admin
+  // surface of API processes shows, previews and replays them.
   const rules = await LiveRuleSet.start({
     dir: settings.rulesDir,
     connectors: templatesOf(connectors),
     logger,
-    watch: workerRedis !== null,
-    reloadRequests: workerRedis
-      ? {
-          subscriber: createRedis(redisTarget, 'worker', (error) => logger.error({ err: error }, 'redis connection error')),
-          publisher: producer,
-          prefix: settings.queuePrefix,
-        }
-      : undefined,
+    watch: true,
+    reloadRequests: {
+      subscriber: createRedis(redisTarget, 'worker', (error) => logger.error({ err: error }, 'redis connection error')),
+      publisher: producer,
+      prefix: settings.queuePrefix,
+    },
   });
   const eventsQueue = createEventsQueue(producer, settings.queuePrefix, (error) =>
     logger.error({ err: error }, 'events queue error'),

@@ -87,15 +87,15 @@ function describeReply(reply: ReloadReply): string[] {
 }
 
 /**
- * `hub rules reload`: checks the rules folder here, then asks every worker process to reload through Redis and
+ * `hub rules reload`: checks the rules folder here, then asks every hub process to reload through Redis and
  * prints what each one did. Publishes nothing when the folder has a problem. Returns the exit code: 1 when the
- * folder is invalid, no worker process listens, a process failed to reload or did not reply in time.
+ * folder is invalid, no hub process listens, a process failed to reload or did not reply in time.
  */
 export async function reloadRules(settings: Readonly<Settings>, options: ReloadCommandOptions, output: CommandOutput = consoleOutput): Promise<number> {
   const dir = options.dir ?? settings.rulesDir;
   const ruleSet = await withConnectors(settings, (connectors) => loadOrReport(dir, connectors, output));
   if (!ruleSet) {
-    output.err('nothing was reloaded: fix the problems above first (worker processes keep their rules meanwhile)');
+    output.err('nothing was reloaded: fix the problems above first (running processes keep their rules meanwhile)');
     return 1;
   }
 
@@ -106,7 +106,7 @@ export async function reloadRules(settings: Readonly<Settings>, options: ReloadC
     const result = await publishReloadRequest(publisher, subscriber, settings.queuePrefix, options.waitSeconds * 1000);
     if (result.receivers === 0) {
       output.err(
-        `no worker process listens on ${reloadChannel(settings.queuePrefix)}; is the hub running with the same REDIS_URL and QUEUE_PREFIX?`,
+        `no hub process listens on ${reloadChannel(settings.queuePrefix)}; is the hub running with the same REDIS_URL and QUEUE_PREFIX?`,
       );
       return 1;
     }

@@ -424,6 +424,6 @@ describe('reloading the rules of a running hub', () => {
   it('reload command without listeners fails', async () => {
     const output = capture();
     expect(await reloadRules(settingsFor({ QUEUE_PREFIX: `${folder.settings.queuePrefix}-nobody` }), { waitSeconds: 1 }, output)).toBe(1);
-    expect(output.stderr[0]).toMatch(/^no worker process listens on .*-nobody:rules:reload; is the hub running/);
+    expect(output.stderr[0]).toMatch(/^no hub process listens on .*-nobody:rules:reload; is the hub running/);
   });
 });
