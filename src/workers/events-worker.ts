@@ -77,7 +77,8 @@ export async function processEvent(options: EventsWorkerOptions, job: Job<EventJ
       continue;
     }
     const routed = await timeRuleEvaluation(() => routeResource(
-      { store, ruleSet, viewOptions: options.viewOptions, logger: log, repliers: options.repliers },
+      // routeResource names the event id on its own lines, so its logger must not carry it a second time.
+      { store, ruleSet, viewOptions: options.viewOptions, logger: logger.child({ event }), repliers: options.repliers },
       { eventId, eventType: event, receivedAt },
       resource,
     ));

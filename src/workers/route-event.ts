@@ -147,7 +147,7 @@ export async function routeResource(
   const previous = normaliseListingFields(resource.previous);
   const change = event.eventType === 'listing.updated' && rawListing ? buildListingChange(rawListing, resource.previous) : null;
 
-  const lazyFill = { store, repliers: options.repliers ?? null, logger };
+  const lazyFill = { store, repliers: options.repliers ?? null, logger: logger.child({ eventId: event.eventId }) };
   const { subjects, unknown } = await findSubjects(store, event.eventType, resource, lazyFill);
   if (unknown.length > 0) {
     logger.warn({ eventId: event.eventId, count: unknown.length, favoriteIds: unknown.slice(0, 20) }, 'favorites not in the mirror');
