@@ -181,6 +181,9 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
     logger.info({ url }, 'webhook ingress listening');
   }
 
+  if (role !== 'worker' && settings.metricsPort !== null) {
+    logger.warn({ metricsPort: settings.metricsPort }, 'METRICS_PORT is read by --role worker only; this process serves /metrics on PORT');
+  }
   if (role === 'worker' && settings.metricsPort !== null) {
     probeServer = await startProbeServer(producer, store, settings.metricsPort, settings.host);
     const address = probeServer.address();

@@ -12,7 +12,7 @@
  * holding a worker and without using an attempt, at most `maxRateLimitPostponements` times per delivery. An error
  * that marks the whole connector as down pauses the connector's queue and alerts an admin.
  */
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createAlerter, type Alerter, type AlertSettings } from '../../connectors/alerts.js';
 import { ConnectorError, DeliverySkipped, type Connector, type Delivery, type SendReceipt } from '../../connectors/connector.js';
@@ -324,8 +324,10 @@ async function handleFailure(
   if (connectorError?.pausesConnector && token) {
     await record('pending', { error: message });
     await pauseForError(runtime, connectorError);
-    // Back to the waiting list of the now paused queue, without using an attempt.
-    throw Worker.RateLimitError();
+    // Back to the now paused queue, without using an attempt. A RateLimitError would do the same but put this worker
+    // to sleep for the rest of the rate limiter's window, delaying the sends after a resume by up to that window.
+    await job.moveToDelayed(Date.now() + 100, token);
+    throw new DelayedError();
   }
 
   const maxPostponements = runtime.options.maxRateLimitPostponements ?? defaultMaxRateLimitPostponements;

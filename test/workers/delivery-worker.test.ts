@@ -321,7 +321,7 @@ describe('delivery worker, pausing a connector', () => {
   });
 
   it('pauses Slack on a rejected token', async () => {
-    start(slackConnector(), { pauseMs: 3_600_000 });
+    start(slackConnector(), { pauseMs: 3_600_000, ratePerMinute: 60 });
     slack.state.token = 'xoxb-rotated';
 
     await enqueue(toChannel({ key: 'slack-1' }));
@@ -333,10 +333,11 @@ describe('delivery worker, pausing a connector', () => {
     expect(await store.getDelivery('slack-2')).toMatchObject({ status: 'pending', attempts: 0 });
     expect(slack.state.messages).toHaveLength(0);
 
+    // The worker must take the deliveries at once, not after the rest of the 60-per-minute limiter's window.
     slack.state.token = slackToken;
     expect(await resumeConnector(queueOf('slack'), redis, prefix, 'slack')).toBe(true);
-    await waitForStatus('slack-1', 'sent');
-    await waitForStatus('slack-2', 'sent');
+    await waitForStatus('slack-1', 'sent', 5000);
+    await waitForStatus('slack-2', 'sent', 5000);
     expect(slack.state.messages).toHaveLength(2);
   });
 
