@@ -4,6 +4,7 @@
  * with a stable `code` and a message that names the field.
  */
 import express, { type ErrorRequestHandler, type Request, type Response, type Router } from 'express';
+import { connectorNames } from '../../connectors/registry.js';
 import type { DeliveryStatus, EventOutcome } from '../mirror/records.js';
 import type { EventSubject } from '../mirror/store.js';
 import { WebhookBodyError } from '../repliers/webhook-body.js';
@@ -53,7 +54,11 @@ function oneOfValues<T extends string>(name: string, value: string | undefined, 
 function timeOf(name: string, value: unknown): string | undefined {
   if (value === undefined || value === '') return undefined;
   const time = typeof value === 'string' ? parseTimeInput(value) : null;
-  if (time === null) throw new InputError(name, `${name} must be ${timeInputForms}`);
+  if (time === null) {
+    // A `+` of a time zone offset arrives as a space unless the query string encodes it.
+    const plus = typeof value === 'string' && / \d{2}:?\d{2}$/.test(value) ? '; write the + of a time zone offset as %2B' : '';
+    throw new InputError(name, `${name} must be ${timeInputForms}${plus}`);
+  }
   return time;
 }
 
@@ -178,7 +183,7 @@ async function replay(context: AdminContext, req: Request, res: Response): Promi
 async function listDeliveries(context: AdminContext, req: Request, res: Response): Promise<void> {
   const records = await context.store.searchDeliveries({
     status: oneOfValues('status', queryText(req, 'status'), deliveryStatuses),
-    connector: queryText(req, 'connector'),
+    connector: oneOfValues('connector', queryText(req, 'connector'), connectorNames),
     ruleId: queryText(req, 'ruleId'),
     eventId: queryText(req, 'eventId'),
     since: timeOf('since', queryText(req, 'since')),
@@ -212,7 +217,7 @@ async function retryMany(context: AdminContext, req: Request, res: Response): Pr
   onlyFields(body, ['connector', 'ruleId', 'eventId', 'since', 'until', 'limit']);
   res.json(
     await retryDeliveries(context, {
-      connector: bodyText(body, 'connector'),
+      connector: oneOfValues('connector', bodyText(body, 'connector'), connectorNames),
       ruleId: bodyText(body, 'ruleId'),
       eventId: bodyText(body, 'eventId'),
       since: timeOf('since', body.since),

@@ -2,6 +2,7 @@
  * The OpenAPI 3.1 description of the admin API, served at `GET /admin/api/openapi.json`. A test keeps its paths and
  * the routes of the admin router equal, in both directions.
  */
+import { connectorNames } from '../../connectors/registry.js';
 
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -137,7 +138,7 @@ export const adminOpenApi = {
         summary: 'Deliveries by last change, newest first, under the given filters.',
         parameters: [
           queryParameter('status', 'Delivery status.', { type: 'string', enum: deliveryStatuses }),
-          queryParameter('connector', 'Connector name, such as email.'),
+          queryParameter('connector', 'Connector name.', { type: 'string', enum: [...connectorNames] }),
           queryParameter('ruleId', 'Rule id.'),
           queryParameter('eventId', 'Event id.'),
           timeParameter('since', 'Last changed at or after this time.'),
@@ -189,7 +190,7 @@ export const adminOpenApi = {
             type: 'object',
             additionalProperties: false,
             properties: {
-              connector: { type: 'string' },
+              connector: { type: 'string', enum: [...connectorNames] },
               ruleId: { type: 'string' },
               eventId: { type: 'string' },
               since: { ...timeSchema, description: 'Last changed at or after this time: an ISO 8601 time, or a duration back from now such as 24h.' },

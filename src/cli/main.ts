@@ -24,7 +24,7 @@ function positiveInteger(value: string): number {
 
 const program = new Command()
   .name('hub')
-  .description('Webhook hub for real-estate teams: Repliers events routed by rules to email, Slack and Salesforce.')
+  .description('Webhook hub for real-estate teams: Repliers events routed by rules to email, Slack, Salesforce and signed webhooks.')
   .showHelpAfterError();
 
 program

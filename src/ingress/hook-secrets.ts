@@ -20,7 +20,7 @@ const missRetryMs = 1000;
 const defaultRefreshMs = 10_000;
 const defaultGraceSeconds = 86_400;
 
-export type HandshakeResult = 'accepted' | 'rotated' | 'already-subscribed' | 'not-expected' | 'invalid-secret';
+export type HandshakeResult = 'accepted' | 'rotated' | 'already-subscribed' | 'not-expected' | 'secret-stored' | 'invalid-secret';
 
 /** Stored secret that a delivery carried: the current one, the one a rotation replaced, or neither (null). */
 export type SecretMatch = 'current' | 'previous' | null;
@@ -185,7 +185,7 @@ export class HookSecrets {
 
     const window = await this.openWindow(event);
     if (window === null) return 'not-expected';
-    if (stored !== null && window !== 'rotate') return 'not-expected';
+    if (stored !== null && window !== 'rotate') return 'secret-stored';
 
     const now = new Date();
     const changed =

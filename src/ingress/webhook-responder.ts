@@ -28,7 +28,8 @@ export class WebhookResponder {
 
   /**
    * Rejects a request: counts `reason`, logs it and responds `{ "error": message }`, with the generic message for
-   * a 401. `closeConnection` sends `Connection: close`, for a body that was not read to the end.
+   * a 401. `closeConnection` sends `Connection: close`, for a body that was not read to the end. `hint` goes to the
+   * log line only, for an admin: a 401 must not tell the sender why.
    */
   reject(
     req: IncomingMessage,
@@ -37,13 +38,14 @@ export class WebhookResponder {
     status: number,
     reason: string,
     message: string,
-    closeConnection = false,
+    options: { closeConnection?: boolean; hint?: string } = {},
   ): void {
     this.metrics.count(source, reason, status);
-    this.logger.info({ requestId: req.headers['x-request-id'], path: req.url, source, status, reason }, 'webhook rejected');
+    const hint = options.hint === undefined ? {} : { hint: options.hint };
+    this.logger.info({ requestId: req.headers['x-request-id'], path: req.url, source, status, reason, ...hint }, 'webhook rejected');
     if (res.headersSent || res.destroyed) return;
     const body = JSON.stringify({ error: status === 401 ? unauthorizedMessage : message });
-    sendJson(res, status, body, closeConnection ? { connection: 'close' } : {});
+    sendJson(res, status, body, options.closeConnection ? { connection: 'close' } : {});
   }
 
   /** Responds 202 with the event id, once the event is in Redis. `startedAt` is from `performance.now()`. */

@@ -71,7 +71,16 @@ export function createRepliersWebhookHandler(options: WebhookRouteOptions): Webh
       responder.handshake(res, source, secret.header, secret.value as string, result);
       return;
     }
-    responder.reject(req, res, source, 401, result === 'invalid-secret' ? 'handshake_invalid_secret' : 'handshake_not_expected', '');
+    const refusals = {
+      'invalid-secret': ['handshake_invalid_secret', 'the secret header is missing or repeated, or is not 8 to 512 printable characters without commas'],
+      'not-expected': ['handshake_not_expected', `no handshake window is open: run \`hub webhooks expect ${event}\` just before subscribing`],
+      'secret-stored': [
+        'handshake_secret_stored',
+        `a secret is already stored for ${event}: run \`hub webhooks expect --rotate ${event}\` to replace it`,
+      ],
+    } as const;
+    const [reason, hint] = refusals[result];
+    responder.reject(req, res, source, 401, reason, '', { hint });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, event: string): Promise<void> {
@@ -91,7 +100,7 @@ export function createRepliersWebhookHandler(options: WebhookRouteOptions): Webh
         return;
       }
       if (!(error instanceof RequestBodyError)) throw error;
-      responder.reject(req, res, source, error.status, error.reason, error.message, true);
+      responder.reject(req, res, source, error.status, error.reason, error.message, { closeConnection: true });
       return;
     }
 

@@ -71,7 +71,7 @@ export function createSourceWebhookHandler(
         return;
       }
       if (!(error instanceof RequestBodyError)) throw error;
-      responder.reject(req, res, source.id, error.status, error.reason, error.message, true);
+      responder.reject(req, res, source.id, error.status, error.reason, error.message, { closeConnection: true });
       return;
     }
 

@@ -186,6 +186,13 @@ describe('event log', () => {
     }
     const since = await adminCall(world.url, 'GET', '/admin/api/events?since=yesterday');
     expect(since.body.error).toContain('such as 90s, 30m, 24h, 7d or 2w');
+    const offset = await adminCall(world.url, 'GET', '/admin/api/events?since=2026-12-04T23:16:05+01:00');
+    expect(offset.body.error).toContain('write the + of a time zone offset as %2B');
+    const encoded = await adminCall(world.url, 'GET', '/admin/api/events?since=2026-12-04T23:16:05%2B01:00');
+    expect(encoded.status).toBe(200);
+    const connector = await adminCall(world.url, 'GET', '/admin/api/deliveries?connector=sms');
+    expect(connector.status).toBe(400);
+    expect(connector.body.field).toBe('connector');
   });
 
   it('detail explains why clients were emailed', async () => {

@@ -27,6 +27,7 @@ const chromiumArgs = [
 ];
 const present = existsSync(chromiumPath);
 if (!present && process.env.CI) throw new Error(`${chromiumPath} is missing; .ci/run installs it with apt-get install -y chromium`);
+if (!present) console.warn(`admin page tests skipped: ${chromiumPath} is missing (apt-get install -y chromium, or run .ci/run)`);
 
 let world: AdminWorld;
 let userDataDir: string;

@@ -53,9 +53,19 @@ describe('with a long grace period', () => {
 
   it('plain window keeps the stored secret', async () => {
     await hub.secrets.expect('favorite.created', 60);
+    const counted = hub.counters.get('handshake_secret_stored') ?? 0;
 
     expect(await handshake(hub, 'favorite.created', newSecret)).toBe(401);
     expect((await hub.store.getHookSubscription('favorite.created'))?.secret).toBe(oldSecret);
+    expect(hub.counters.get('handshake_secret_stored')).toBe(counted + 1);
+  });
+
+  it('handshake without a window is not expected', async () => {
+    const counted = hub.counters.get('handshake_not_expected') ?? 0;
+
+    expect(await handshake(hub, 'listing.updated', newSecret)).toBe(401);
+    expect(await hub.store.getHookSubscription('listing.updated')).toBeNull();
+    expect(hub.counters.get('handshake_not_expected')).toBe(counted + 1);
   });
 
   it('rotation window stores the new secret', async () => {
