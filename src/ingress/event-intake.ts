@@ -9,7 +9,7 @@
  */
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Logger } from '../logger.js';
-import { eventJobOptions, eventJobOptionsFor, type EventJobData, type EventQueueLimits } from '../queue/queues.js';
+import { eventJobOptions, eventJobOptionsFor, type EventJobBaseOptions, type EventJobData, type EventQueueLimits } from '../queue/queues.js';
 
 export interface EventIntakeOptions {
   queue: Queue<EventJobData>;
@@ -37,7 +37,7 @@ interface GroupedAdd {
 }
 
 export class EventIntake {
-  private readonly baseOptions: JobsOptions;
+  private readonly baseOptions: EventJobBaseOptions;
   private readonly pending = new Set<PendingAdd>();
   private sweeper: NodeJS.Timeout | null = null;
   private lastFailureLoggedAt = 0;
