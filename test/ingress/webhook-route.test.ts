@@ -1,4 +1,5 @@
 /** The webhook route against the real Redis: handshakes, secrets and bad bodies, each with nothing enqueued. */
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHub, type RunningHub } from '../../src/hub.js';
@@ -298,6 +299,16 @@ describe('duplicates', () => {
     expect(second.status).toBe(202);
     expect(await second.json()).toEqual(await first.json());
     expect(await jobTotal()).toBe(before);
+  });
+
+  it('event id is the digest of event and body', async () => {
+    // The id must not change between versions, or a retry across an upgrade would be queued twice.
+    for (const favoriteId of [41, 42]) {
+      const body = JSON.stringify({ data: { favoriteId, clientId: 2, mlsNumber: `X${favoriteId}` } });
+      const answer = await post(path, { headers: withSecret, body });
+      const expected = createHash('sha256').update(`favorite.created\n${body}`).digest('hex');
+      expect(await answer.json()).toEqual({ eventId: expected });
+    }
   });
 
   it('later change of a listing is a second event', async () => {
