@@ -46,9 +46,12 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
   producer = createRedis(redis.url, 'producer');
   queue = createEventsQueue(producer, `group-${randomBytes(4).toString('hex')}`);
+  // BullMQ checks the Redis version once, when the queue opens. If Redis stops during that check, the queue keeps
+  // the error for good, so the tests stop Redis only after it.
+  await queue.waitUntilReady();
   intake = new EventIntake({ queue, logger: createLogger('silent'), limits: defaultEventQueueLimits, enqueueTimeoutMs });
 });
 
