@@ -179,6 +179,9 @@ export const deliveryJobOptions: JobsOptions = {
 /**
  * Opens the events queue on `connection`. Connection errors are passed to `onError`; BullMQ would otherwise print
  * each one to stderr.
+ *
+ * NOTE: BullMQ 6 checks the Redis version once, when the queue opens. If Redis is lost during that check, the queue
+ * rejects every later add with that error until the process restarts, and startHub does not await the check.
  */
 export function createEventsQueue(
   connection: ConnectionOptions,
