@@ -104,6 +104,11 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
   const eventsQueue = createEventsQueue(producer, settings.queuePrefix, (error) =>
     logger.error({ err: error }, 'events queue error'),
   );
+  try {
+    await eventsQueue.waitUntilReady();
+  } catch (error) {
+    throw new RedisUnavailableError(`the events queue could not open at ${describeRedisTarget(redisTarget)} (${(error as Error).message}); start the hub again once Redis answers.`);
+  }
   const secrets = new HookSecrets(store, producer, settings.queuePrefix, { graceSeconds: settings.hookSecretGraceSeconds });
   const sources = role === 'worker' ? new Map() : await loadSources(settings.sourcesFile);
   const retention = workerRedis

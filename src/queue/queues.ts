@@ -180,8 +180,9 @@ export const deliveryJobOptions: JobsOptions = {
  * Opens the events queue on `connection`. Connection errors are passed to `onError`; BullMQ would otherwise print
  * each one to stderr.
  *
- * NOTE: BullMQ 6 checks the Redis version once, when the queue opens. If Redis is lost during that check, the queue
- * rejects every later add with that error until the process restarts, and startHub does not await the check.
+ * BullMQ 6 checks the Redis version once, when the queue opens, and a queue whose check failed rejects every later
+ * add until the process restarts. Callers that keep the queue await `waitUntilReady()` first, as startHub does, so
+ * such a failure stops the start instead.
  */
 export function createEventsQueue(
   connection: ConnectionOptions,
