@@ -3,7 +3,12 @@
  * process, each concerning one favorite, until the price-drop email reaches a local SMTP server. Prints p50, p90,
  * p99 and max of (email received − webhook sent), the achieved rate and the hub's peak memory.
  *
- * Run: npm run bench:latency   (RATE=200 DURATION_SECONDS=20 by default; Redis on REDIS_URL must be running)
+ * The first WARMUP_SECONDS of sending are a warm-up, reported on their own line and left out of the main figures:
+ * there the hub's SMTP pool opens its connections (each waits for the server's greeting) and V8 compiles the hot
+ * paths, which a hub that has been running has done long before.
+ *
+ * Run: npm run bench:latency   (RATE=200 DURATION_SECONDS=20 WARMUP_SECONDS=2 by default; Redis on REDIS_URL must be
+ * running)
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -27,7 +32,9 @@ import { repoRoot, startChildHub } from './support/child-hub.js';
 const rate = Number(process.env.RATE ?? 200);
 const durationSeconds = Number(process.env.DURATION_SECONDS ?? 20);
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const eventCount = Math.round(rate * durationSeconds);
+const warmupSeconds = Number(process.env.WARMUP_SECONDS ?? 2);
+const warmupCount = Math.round(rate * warmupSeconds);
+const eventCount = warmupCount + Math.round(rate * durationSeconds);
 
 function percentile(sorted: number[], fraction: number): number {
   if (sorted.length === 0) return NaN;
@@ -118,7 +125,7 @@ async function main(): Promise<void> {
     }
     await waitForEvents(store, created, 300_000);
 
-    console.log(`sending ${eventCount} listing.updated webhooks at ${rate}/s…`);
+    console.log(`sending ${eventCount} listing.updated webhooks at ${rate}/s, the first ${warmupCount} as a warm-up…`);
     const sentAt = new Map<string, number>();
     const statuses = new Map<number, number>();
     const interval = 1000 / rate;
@@ -151,11 +158,15 @@ async function main(): Promise<void> {
     while (receivedAt.size < eventCount && Date.now() < deadline) await sleep(100);
 
     const latencies: number[] = [];
+    const warmup: number[] = [];
+    let index = 0;
     for (const [email, sent] of sentAt) {
       const received = receivedAt.get(email);
-      if (received !== undefined) latencies.push(received - sent);
+      if (received !== undefined) (index < warmupCount ? warmup : latencies).push(received - sent);
+      index += 1;
     }
     latencies.sort((a, b) => a - b);
+    warmup.sort((a, b) => a - b);
     const database = new (await import('better-sqlite3')).default(databaseFile, { readonly: true });
     const outcomes = [
       ...(database.prepare("SELECT 'event ' || outcome AS label, count(*) AS n FROM events GROUP BY outcome").all() as { label: string; n: number }[]),
@@ -166,9 +177,10 @@ async function main(): Promise<void> {
     console.log('');
     console.log('end-to-end latency, webhook sent → email accepted by the SMTP server');
     console.log(`  events sent          ${eventCount} in ${sendSeconds.toFixed(1)} s (${(eventCount / sendSeconds).toFixed(0)}/s); answers ${[...statuses].map(([status, count]) => `${status}×${count}`).join(', ')}`);
-    console.log(`  emails received      ${latencies.length} of ${eventCount}`);
+    console.log(`  emails received      ${latencies.length + warmup.length} of ${eventCount}`);
     console.log(`  records              ${outcomes}`);
-    console.log(`  p50 ${percentile(latencies, 0.5).toFixed(1)} ms   p90 ${percentile(latencies, 0.9).toFixed(1)} ms   p99 ${percentile(latencies, 0.99).toFixed(1)} ms   max ${latencies.at(-1)?.toFixed(1)} ms   (goal: p99 ≤ 250 ms)`);
+    console.log(`  after the warm-up    ${latencies.length} of ${eventCount - warmupCount} emails: p50 ${percentile(latencies, 0.5).toFixed(1)} ms   p90 ${percentile(latencies, 0.9).toFixed(1)} ms   p99 ${percentile(latencies, 0.99).toFixed(1)} ms   max ${latencies.at(-1)?.toFixed(1)} ms   (goal: p99 ≤ 250 ms)`);
+    console.log(`  warm-up, first ${warmupSeconds} s  ${warmup.length} of ${warmupCount} emails: p50 ${percentile(warmup, 0.5).toFixed(1)} ms   p99 ${percentile(warmup, 0.99).toFixed(1)} ms   max ${warmup.at(-1)?.toFixed(1)} ms`);
     console.log(`  peak memory          hub ${hub.peakRssMiB()?.toFixed(0) ?? 'unknown'} MiB, load generator ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
     console.log(`  machine              ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}`);
   } finally {
