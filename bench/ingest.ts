@@ -15,7 +15,7 @@
  * own `timestamps.listingUpdated`, so no two bodies are equal and dedupe never skips an enqueue.
  *
  * All servers run at once on their own ports, idle but for the one under load. Each is measured in slices of
- * SLICE_SECONDS: first throughput (50 connections, as fast as they go), then latency at a fixed 1,000 requests/s
+ * SLICE_SECONDS: first throughput (50 connections, as fast as they go), then latency at a fixed 1,000 requests/s evenly spaced
  * overall. The targets take turns slice by slice, so a change in the machine's load from other programs touches
  * them alike, and the medians over the slices are printed. The count of 202 responses is checked against the jobs
  * found in Redis, and every key the run made is deleted at the end.
@@ -26,7 +26,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import http, { type Server } from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -92,24 +92,92 @@ interface Phase {
 let sent = 0;
 const timestampBase = Date.UTC(2025, 0, 1);
 
+/** Returns the next body of the rotation, numbered so that no two bodies are equal. */
+function nextBody(request: LoadRequest): string {
+  const [head, tail] = request.parts[sent % request.parts.length]!;
+  const timestamp = new Date(timestampBase + sent).toISOString();
+  sent += 1;
+  return `${head}"${timestamp}"${tail}`;
+}
+
+/**
+ * Sends `overallRate` requests per second, evenly spaced, over up to `connections` keep-alive connections, and
+ * measures each latency from the time the request was due. autocannon's rate option is not used here: it lets each
+ * connection send its share of a second back to back and then idle until the next second, so "1,000/s" would be a
+ * burst at full speed once a second. Counting from the due time, as wrk2 does, keeps a stalled server from hiding
+ * the requests it delayed.
+ */
+async function runPaced(request: LoadRequest & { overallRate: number }): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const target = new URL(request.url);
+  const intervalMs = 1000 / request.overallRate;
+  const total = Math.round(request.overallRate * request.durationSeconds);
+  const latencies: number[] = [];
+  const otherAnswers: Record<string, number> = {};
+  let accepted = 0;
+  let errors = 0;
+
+  const send = (dueAt: number) =>
+    new Promise<void>((resolve) => {
+      // A request sent before its due time, as one within the same millisecond may be, counts from its send; one sent
+      // late counts from its due time.
+      const from = Math.min(dueAt, performance.now());
+      const body = nextBody(request);
+      const outgoing = http.request(
+        {
+          agent,
+          host: target.hostname,
+          port: target.port,
+          path: target.pathname,
+          method: 'POST',
+          headers: { ...request.headers, 'content-length': Buffer.byteLength(body) },
+        },
+        (response) => {
+          response.resume();
+          response.on('end', () => {
+            latencies.push(performance.now() - from);
+            const status = String(response.statusCode);
+            if (status === '202') accepted += 1;
+            else otherAnswers[status] = (otherAnswers[status] ?? 0) + 1;
+            resolve();
+          });
+        },
+      );
+      outgoing.on('error', () => {
+        errors += 1;
+        resolve();
+      });
+      outgoing.end(body);
+    });
+
+  const started = performance.now();
+  const inFlight: Promise<void>[] = [];
+  for (let index = 0; index < total; index++) {
+    const dueAt = started + index * intervalMs;
+    const wait = dueAt - performance.now();
+    // Timers fire no sooner than 1 ms, so requests due within a millisecond go out together.
+    if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    inFlight.push(send(dueAt));
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+
+  latencies.sort((a, b) => a - b);
+  // Rounded to 0.1 ms, as finely as the figures are printed.
+  const at = (fraction: number) => Math.round((latencies[Math.min(latencies.length - 1, Math.ceil(fraction * latencies.length) - 1)] ?? NaN) * 10) / 10;
+  return { accepted, otherAnswers, errors, seconds, p50: at(0.5), p99: at(0.99) };
+}
+
 async function runLoad(request: LoadRequest): Promise<LoadResult> {
+  if (request.overallRate !== undefined) return runPaced({ ...request, overallRate: request.overallRate });
   const result = await autocannon({
     url: request.url,
     method: 'POST',
     connections,
     duration: request.durationSeconds,
-    overallRate: request.overallRate,
     headers: request.headers,
-    requests: [
-      {
-        setupRequest: (req) => {
-          const [head, tail] = request.parts[sent % request.parts.length]!;
-          const timestamp = new Date(timestampBase + sent).toISOString();
-          sent += 1;
-          return { ...req, body: `${head}"${timestamp}"${tail}` };
-        },
-      },
-    ],
+    requests: [{ setupRequest: (req) => ({ ...req, body: nextBody(request) }) }],
   });
   const otherAnswers: Record<string, number> = {};
   for (const [status, stats] of Object.entries(result.statusCodeStats ?? {})) {
@@ -282,7 +350,9 @@ async function startHubIngress(
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const value = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  // Rounded to 0.01, so that the mean of two values does not print as 7.8500000000000005.
+  return Math.round(value * 100) / 100;
 }
 
 /** Deletes every key under `prefix` (SCAN, then DEL in batches). */
