@@ -76,7 +76,7 @@ export function readWebhookBody(body: unknown): WebhookBody {
     return { hookEvent, resources };
   }
   if (!isObject(body.data)) {
-    throw new WebhookBodyError('the body has no "data" object; expected { "data": { … }, "hook": { … } }');
+    throw new WebhookBodyError('the body has no "data" object; expected { "data": { … } }, with "hook", "previous" or "favoriteIds" beside it when the sender sets them');
   }
   return { hookEvent, resources: [readResource(body.data, body)] };
 }
