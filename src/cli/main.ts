@@ -65,7 +65,7 @@ webhooks
   .command('expect')
   .description('Open the handshake window of one or more events, so the next Repliers subscription handshake is accepted.')
   .argument('<events...>', 'event names, such as listing.updated')
-  .option('--minutes <n>', 'how long the window stays open', positiveInteger)
+  .option('--minutes <n>', 'how long the window stays open, in minutes (default: HANDSHAKE_WINDOW_SECONDS, 5 minutes)', positiveInteger)
   .option('--rotate', 'let the next handshake replace the stored secret; the old one stays valid for HOOK_SECRET_GRACE_SECONDS')
   .action(async (events: string[], options: { minutes?: number; rotate?: boolean }) => {
     await expectWebhooks(loadSettings(), events, options.minutes, { rotate: options.rotate });
