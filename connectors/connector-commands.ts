@@ -6,7 +6,7 @@ import { connectRedis } from '../src/hub.js';
 import { createLogger } from '../src/logger.js';
 import { deliveryQueueName, redisTargetOf } from '../src/queue/queues.js';
 import { readConnectorPause, resumeConnector } from './connector-pause.js';
-import { connectorNames } from './registry.js';
+import { connectorNames, createConnectors } from './registry.js';
 
 
 async function withQueue<T>(settings: Readonly<Settings>, connector: string, run: (queue: Queue, redis: import('ioredis').Redis) => Promise<T>): Promise<T> {
@@ -38,8 +38,13 @@ export async function resumeConnectorCommand(settings: Readonly<Settings>, conne
   });
 }
 
-/** Prints each connector's queue counts and whether it is paused, and why. */
+/** Prints each connector's queue counts, whether it is paused and why, and whether it writes to the outbox. */
 export async function connectorStatusCommand(settings: Readonly<Settings>): Promise<void> {
+  // Building the connectors opens no connection; it only tells which ones have their service configured here.
+  const built = createConnectors(settings, createLogger('silent'));
+  const modes = new Map([...built].map(([name, connector]) => [name, connector.mode]));
+  await Promise.all([...built.values()].map((connector) => connector.close()));
+
   for (const connector of connectorNames) {
     await withQueue(settings, connector, async (queue, redis) => {
       const counts = await queue.getJobCounts('wait', 'active', 'delayed', 'failed');
@@ -47,7 +52,8 @@ export async function connectorStatusCommand(settings: Readonly<Settings>): Prom
       const pause = await readConnectorPause(redis, settings.queuePrefix, connector);
       let state = 'running';
       if (paused) state = pause ? `paused until ${pause.until} (${pause.code}: ${pause.reason})` : 'paused by hand';
-      console.log(`${connector}: ${state}; ${counts.wait ?? 0} waiting, ${counts.active ?? 0} active, ${counts.delayed ?? 0} delayed, ${counts.failed ?? 0} failed`);
+      const outbox = modes.get(connector) === 'outbox' ? ', writing to the outbox (its service is not configured here)' : '';
+      console.log(`${connector}: ${state}${outbox}; ${counts.wait ?? 0} waiting, ${counts.active ?? 0} active, ${counts.delayed ?? 0} delayed, ${counts.failed ?? 0} failed`);
     });
   }
 }

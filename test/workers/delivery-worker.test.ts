@@ -342,7 +342,8 @@ describe('delivery worker, pausing a connector', () => {
   });
 
   it('hub connectors resume ends a pause', async () => {
-    const settings = loadSettings({ REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent' });
+    // SMTP_URL is set so that email shows as live; building the connector opens no connection.
+    const settings = loadSettings({ REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'silent', SMTP_URL: smtp.url });
     const until = new Date(Date.now() + 3_600_000).toISOString();
     await pauseConnector(queueOf('salesforce'), redis, prefix, 'salesforce', { code: 'SALESFORCE_API_LIMIT', reason: 'limit', since: new Date().toISOString(), until });
     const printed: string[] = [];
@@ -357,7 +358,8 @@ describe('delivery worker, pausing a connector', () => {
 
     expect(await queueOf('salesforce').isPaused()).toBe(false);
     expect(printed[0]).toMatch(/^salesforce resumed \(paused since .* for SALESFORCE_API_LIMIT\); 0 deliveries are queued$/);
-    expect(printed).toContain('salesforce: running; 0 waiting, 0 active, 0 delayed, 0 failed');
+    expect(printed).toContain('salesforce: running, writing to the outbox (its service is not configured here); 0 waiting, 0 active, 0 delayed, 0 failed');
+    expect(printed).toContain('email: running; 0 waiting, 0 active, 0 delayed, 0 failed');
     await expect(resumeConnectorCommand(settings, 'fax')).rejects.toThrow('unknown connector "fax"; use one of email, slack, salesforce, webhook');
   });
 
