@@ -119,7 +119,7 @@ async function runPaced(request: LoadRequest & { overallRate: number }): Promise
 
   const send = (dueAt: number) =>
     new Promise<void>((resolve) => {
-      // A request sent before its due time, as one within the same millisecond may be, counts from its send; one sent
+      // A request sent early (requests due within one millisecond go out together) counts from its send. One sent
       // late counts from its due time.
       const from = Math.min(dueAt, performance.now());
       const body = nextBody(request);

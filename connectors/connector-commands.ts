@@ -40,7 +40,7 @@ export async function resumeConnectorCommand(settings: Readonly<Settings>, conne
 
 /** Prints each connector's queue counts, whether it is paused and why, and whether it writes to the outbox. */
 export async function connectorStatusCommand(settings: Readonly<Settings>): Promise<void> {
-  // Building the connectors opens no connection; it only tells which ones have their service configured here.
+  // Building the connectors opens no connection. It only shows which ones have their service configured here.
   const built = createConnectors(settings, createLogger('silent'));
   const modes = new Map([...built].map(([name, connector]) => [name, connector.mode]));
   await Promise.all([...built.values()].map((connector) => connector.close()));

@@ -107,7 +107,7 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
   try {
     await eventsQueue.waitUntilReady();
   } catch (error) {
-    throw new RedisUnavailableError(`the events queue could not open at ${describeRedisTarget(redisTarget)} (${(error as Error).message}); start the hub again once Redis answers.`);
+    throw new RedisUnavailableError(`the events queue could not open at ${describeRedisTarget(redisTarget)} (${(error as Error).message}); start the hub again once Redis responds.`);
   }
   const secrets = new HookSecrets(store, producer, settings.queuePrefix, { graceSeconds: settings.hookSecretGraceSeconds });
   const sources = role === 'worker' ? new Map() : await loadSources(settings.sourcesFile);
