@@ -6,7 +6,7 @@ import { connectRedis } from '../src/hub.js';
 import { createLogger } from '../src/logger.js';
 import { deliveryQueueName, redisTargetOf } from '../src/queue/queues.js';
 import { readConnectorPause, resumeConnector } from './connector-pause.js';
-import { connectorNames, createConnectors } from './registry.js';
+import { connectorNames, withConnectors } from './registry.js';
 
 
 async function withQueue<T>(settings: Readonly<Settings>, connector: string, run: (queue: Queue, redis: import('ioredis').Redis) => Promise<T>): Promise<T> {
@@ -40,10 +40,8 @@ export async function resumeConnectorCommand(settings: Readonly<Settings>, conne
 
 /** Prints each connector's queue counts, whether it is paused and why, and whether it writes to the outbox. */
 export async function connectorStatusCommand(settings: Readonly<Settings>): Promise<void> {
-  // Building the connectors opens no connection. It only shows which ones have their service configured here.
-  const built = createConnectors(settings, createLogger('silent'));
-  const modes = new Map([...built].map(([name, connector]) => [name, connector.mode]));
-  await Promise.all([...built.values()].map((connector) => connector.close()));
+  // The modes tell which connectors have their service configured where this command runs.
+  const modes = await withConnectors(settings, async (built) => new Map([...built].map(([name, connector]) => [name, connector.mode])));
 
   for (const connector of connectorNames) {
     await withQueue(settings, connector, async (queue, redis) => {

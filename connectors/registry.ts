@@ -1,6 +1,6 @@
 /** Builds every connector from the settings. Adding a connector means adding it here and giving it a folder. */
 import type { Settings } from '../src/config/settings.js';
-import type { Logger } from '../src/logger.js';
+import { createLogger, type Logger } from '../src/logger.js';
 import type { Connector } from './connector.js';
 import { createEmailConnector } from './email/email-connector.js';
 import { createSalesforceConnector } from './salesforce/salesforce-connector.js';
@@ -34,4 +34,17 @@ export function createConnectors(settings: Readonly<Settings>, logger: Logger): 
 /** The templates each connector offers, as the rule loader checks them. */
 export function templatesOf(connectors: ReadonlyMap<string, Connector>): Map<string, readonly string[]> {
   return new Map([...connectors].map(([name, connector]) => [name, connector.templates]));
+}
+
+/**
+ * Builds every connector with a silent logger, runs `work` with them and closes them again, for commands that read
+ * their templates, previews or modes without sending. Building a connector opens no connection.
+ */
+export async function withConnectors<T>(settings: Readonly<Settings>, work: (connectors: Map<string, Connector>) => Promise<T>): Promise<T> {
+  const connectors = createConnectors(settings, createLogger('silent'));
+  try {
+    return await work(connectors);
+  } finally {
+    await Promise.all([...connectors.values()].map((connector) => connector.close()));
+  }
 }

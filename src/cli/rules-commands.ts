@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Connector } from '../../connectors/connector.js';
-import { createConnectors, templatesOf } from '../../connectors/registry.js';
+import { templatesOf, withConnectors } from '../../connectors/registry.js';
 import type { Settings } from '../config/settings.js';
 import { connectRedis } from '../hub.js';
 import { parseTimeInput, timeInputForms } from '../time-input.js';
@@ -34,16 +34,6 @@ export const consoleOutput: CommandOutput = {
   out: (text) => console.log(text),
   err: (text) => console.error(text),
 };
-
-/** Builds the connectors for their template lists and previews, runs `work`, and closes them. */
-async function withConnectors<T>(settings: Readonly<Settings>, work: (connectors: Map<string, Connector>) => Promise<T>): Promise<T> {
-  const connectors = createConnectors(settings, createLogger('silent'));
-  try {
-    return await work(connectors);
-  } finally {
-    await Promise.all([...connectors.values()].map((connector) => connector.close()));
-  }
-}
 
 /** Loads a rule set, or prints every problem and returns null. */
 async function loadOrReport(dir: string, connectors: Map<string, Connector>, output: CommandOutput): Promise<RuleSet | null> {
