@@ -3,6 +3,7 @@
  * or both in one process. Used by `hub start`, `hub demo` and the end-to-end tests.
  */
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Queue, type Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Connector, Delivery } from '../connectors/connector.js';
@@ -43,6 +44,12 @@ export interface RunningHub {
   counters: IngressCounters;
   secrets: HookSecrets;
   close(): Promise<void>;
+}
+
+/** Returns the base URL of a listening server on `host`, with the port it bound (the one chosen for port 0). */
+function listeningUrl(server: Server, host: string): string {
+  const { port } = server.address() as AddressInfo;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 /**
@@ -180,9 +187,7 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
     counters = ingress.counters;
     admin = createAdminSurface({ settings, logger, store, redis: producer, eventsQueue, connectors, ruleSet: () => rules.current() });
     server = await startIngressServer(admin.wrap(ingress.handleRequest), settings.port, settings.host);
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : settings.port;
-    url = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}`;
+    url = listeningUrl(server, settings.host);
     logger.info({ url }, 'webhook ingress listening');
   }
 
@@ -191,9 +196,7 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
   }
   if (role === 'worker' && settings.metricsPort !== null) {
     probeServer = await startProbeServer(producer, store, settings.metricsPort, settings.host);
-    const address = probeServer.address();
-    const port = typeof address === 'object' && address ? address.port : settings.metricsPort;
-    logger.info({ url: `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${port}/metrics` }, 'metrics listening');
+    logger.info({ url: `${listeningUrl(probeServer, settings.host)}/metrics` }, 'metrics listening');
   }
 
   return {
