@@ -60,6 +60,22 @@ export function eventIdFor(event: string, body: Buffer): string {
 
 const eventPrefixHashes = new Map<string, Hash>();
 
+/** The metrics reason and the admin's log hint of each handshake the hub rejects. */
+const handshakeRejections: Record<'invalid-secret' | 'not-expected' | 'secret-stored', { reason: string; hint: (event: string) => string }> = {
+  'invalid-secret': {
+    reason: 'handshake_invalid_secret',
+    hint: () => 'the secret header is missing or repeated, or is not 8 to 512 printable characters without commas',
+  },
+  'not-expected': {
+    reason: 'handshake_not_expected',
+    hint: (event) => `no handshake window is open: run \`hub webhooks expect ${event}\` just before subscribing`,
+  },
+  'secret-stored': {
+    reason: 'handshake_secret_stored',
+    hint: (event) => `a secret is already stored for ${event}: run \`hub webhooks expect --rotate ${event}\` to replace it`,
+  },
+};
+
 let receivedAtMs = 0;
 let receivedAtText = new Date(0).toISOString();
 
@@ -96,16 +112,8 @@ export function createRepliersWebhookHandler(options: WebhookRouteOptions): Webh
       responder.handshake(res, source, secret.header, secret.value as string, result);
       return;
     }
-    const refusals = {
-      'invalid-secret': ['handshake_invalid_secret', 'the secret header is missing or repeated, or is not 8 to 512 printable characters without commas'],
-      'not-expected': ['handshake_not_expected', `no handshake window is open: run \`hub webhooks expect ${event}\` just before subscribing`],
-      'secret-stored': [
-        'handshake_secret_stored',
-        `a secret is already stored for ${event}: run \`hub webhooks expect --rotate ${event}\` to replace it`,
-      ],
-    } as const;
-    const [reason, hint] = refusals[result];
-    responder.reject(req, res, source, 401, reason, '', { hint });
+    const rejection = handshakeRejections[result];
+    responder.reject(req, res, source, 401, rejection.reason, '', { hint: rejection.hint(event) });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, event: string): Promise<void> {
