@@ -3,11 +3,9 @@
  * stand-in sends favorites, a price drop and a sale over HTTP to a hub on the real Redis, and the commands then run
  * against that hub's SQLite mirror, both in a child process as a user runs them and in-process.
  */
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reloadRules, simulateRules, testRules, type CommandOutput } from '../../src/cli/rules-commands.js';
@@ -23,15 +21,8 @@ import type { RepliersListing } from '../../src/repliers/types.js';
 import type { SimulationReport } from '../../src/rules/simulate.js';
 import type { ResourceTrial } from '../../src/rules/try-event.js';
 import { repoRoot, testHubSettings, type TestHubFolder } from '../helpers/test-hub.js';
+import { spawnHub, type RunResult } from '../helpers/run-hub.js';
 
-interface RunResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-// The loader is named by its full path because the child runs from a folder with no node_modules of its own.
-const tsxLoader = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
 // Read in place, through a path relative to this test file.
 const ottawaListings = new URL('../../../shared/data/repliers/listings-search-ottawa.json', import.meta.url);
 
@@ -62,17 +53,7 @@ function settingsFor(env: Record<string, string> = {}): Readonly<Settings> {
 }
 
 function runHub(args: string[], env: Record<string, string> = {}): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
-      cwd: scratch,
-      env: { ...process.env, ...hubEnv(), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return spawnHub(args, { ...process.env, ...hubEnv(), ...env }, scratch);
 }
 
 function capture(): CommandOutput & { stdout: string[]; stderr: string[] } {

@@ -1,15 +1,13 @@
 /** `hub config` and the `.env` file, run as a user runs them: the CLI in a child process in its own folder. */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSettings, SettingsError } from '../../src/config/settings.js';
 import { repoRoot } from '../helpers/test-hub.js';
+import { spawnHub, type RunResult } from '../helpers/run-hub.js';
 
-const tsxLoader = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
 const token = 'config-test-admin-token-0123456789';
 
 /** Returns this process's environment without any hub variable, so the child gets only the variables a test sets. */
@@ -18,18 +16,8 @@ function cleanEnvironment(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => !names.has(entry[0]) && entry[1] !== undefined));
 }
 
-function runHub(args: string[], env: Record<string, string>, cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
-      cwd,
-      env: { ...cleanEnvironment(), ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runHub(args: string[], env: Record<string, string>, cwd: string): Promise<RunResult> {
+  return spawnHub(args, { ...cleanEnvironment(), ...env }, cwd);
 }
 
 let cwd: string;

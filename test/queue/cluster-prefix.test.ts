@@ -3,10 +3,8 @@
  * REDIS_CLUSTER_NODES, the hub must enqueue and process on a real local Redis Cluster of three masters. Both cases
  * take a webhook over HTTP, through the events worker, to an email at a real SMTP server.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisClusterToolsAvailable, startLocalRedisCluster, type LocalRedisCluster } from '../../drills/support/redis-cluster.js';
@@ -19,22 +17,11 @@ import { startHub, type RunningHub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.js';
 import { redisUrl, repoRoot, testHubSettings, type TestHubFolder } from '../helpers/test-hub.js';
-
-const tsxLoader = pathToFileURL(path.join(repoRoot, 'node_modules/tsx/dist/loader.mjs')).href;
+import { spawnHub, type RunResult } from '../helpers/run-hub.js';
 
 /** Runs `hub <args>` in a child process with only the settings in `env`, and returns its exit code and output. */
-function runHub(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', tsxLoader, path.join(repoRoot, 'src/cli/main.ts'), ...args], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runHub(args: string[], env: Record<string, string>): Promise<RunResult> {
+  return spawnHub(args, { PATH: process.env.PATH ?? '', ...env }, repoRoot);
 }
 
 /** Runs a hub with `env`, mirrors the favorites of the first listing and sends a price drop on it; returns the emails' recipients. */
