@@ -3,9 +3,9 @@
  * process, each concerning one favorite, until the price-drop email reaches a local SMTP server. Prints p50, p90,
  * p99 and max of (email received − webhook sent), the achieved rate and the hub's peak memory.
  *
- * The first WARMUP_SECONDS of sending are a warm-up, reported on their own line and left out of the main figures:
- * there the hub's SMTP pool opens its connections (each waits for the server's greeting) and V8 compiles the hot
- * paths, which a hub that has been running has done long before.
+ * The first WARMUP_SECONDS of sending are a warm-up, reported on their own line and left out of the main figures.
+ * During it the hub's SMTP pool opens its connections, each waiting for the server's greeting, and V8 compiles the
+ * hot paths. A hub that has been running has done both long before.
  *
  * Run: npm run bench:latency   (RATE=200 DURATION_SECONDS=20 WARMUP_SECONDS=2 by default; Redis on REDIS_URL must be
  * running)

@@ -77,7 +77,7 @@ function describeReply(reply: ReloadReply): string[] {
 }
 
 /**
- * `hub rules reload`: checks the rules folder here, then asks every hub process to reload through Redis and
+ * `hub rules reload`: checks the rules folder here, then requests through Redis that every hub process reload, and
  * prints what each one did. Publishes nothing when the folder has a problem. Returns the exit code: 1 when the
  * folder is invalid, no hub process listens, a process failed to reload or did not reply in time.
  */

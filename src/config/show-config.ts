@@ -28,7 +28,7 @@ function flatten(value: Record<string, unknown>, prefix = ''): Map<string, unkno
 
 /**
  * Returns the environment variable that sets the setting at the dotted `name`, or null for a setting derived from
- * another one. Most names are the setting's path in capitals with underscores; the exceptions are listed here, and a
+ * another one. Most names are the setting's path in capitals with underscores, and the exceptions are listed here. A
  * test keeps the result equal to the variables of `.env.example`.
  */
 export function variableOf(name: string): string | null {

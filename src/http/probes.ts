@@ -9,7 +9,7 @@ import type { Store } from '../mirror/store.js';
 import { metricsRegistry } from '../metrics/registry.js';
 import { startIngressServer } from '../ingress/ingress-server.js';
 
-/** How long `/readyz` waits for Redis to answer a PING before it reports Redis unavailable, in milliseconds. */
+/** How long `/readyz` waits for Redis to respond to a PING before it reports Redis unavailable, in milliseconds. */
 const redisPingTimeoutMs = 1000;
 
 export function createProbeRouter(redis: Redis, store: Store): Router {

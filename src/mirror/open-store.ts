@@ -2,7 +2,7 @@ import type { Store } from './store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import { mask } from '../config/settings.js';
 
-/** The store named by DATABASE_URL cannot be opened or migrated; the message says what to check. */
+/** Error for a store named by DATABASE_URL that cannot be opened or migrated. Its message names what to check. */
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
 }
