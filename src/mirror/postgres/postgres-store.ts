@@ -103,9 +103,23 @@ const favoriteWithPeopleColumns = `f.${favoriteColumns.join(', f.')}, ${selectLi
   ${selectList('a', joinedAgentNames)}`;
 
 // Column lists of the by-id reads of agents and clients, and mappers from their value arrays. They map as
-// agentFromRow and clientFromRow do, which read joined rows by name.
+// agentFromRow and clientFromRow do, which read joined rows by name, but from the text PostgreSQL sent: by-id reads
+// skip pg's value parsers (see rowsByIds).
 const agentValueColumns = [...agentColumns, 'deleted_at'];
 const clientValueColumns = clientColumns;
+
+/** Parses jsonb text, sparing JSON.parse for the empty arrays and objects most rows hold. */
+function parseJson<T>(text: unknown): T {
+  if (text === '[]') return [] as T;
+  if (text === '{}') return {} as T;
+  return JSON.parse(String(text)) as T;
+}
+
+/**
+ * Query types under which pg returns every value as the text PostgreSQL sent. Looking up and calling a parser per
+ * value took about a quarter of the client CPU time of reading 10,000 favorites (bench/mirror.ts).
+ */
+const textValues = { getTypeParser: () => (text: string) => text };
 
 /** Maps the values of {@link agentValueColumns}; null for a deleted agent, which reads as absent. */
 function agentFromValues(values: unknown[]): AgentRecord | null {
@@ -130,10 +144,10 @@ function clientFromValues(values: unknown[]): ClientRecord {
     lname: str(values[3]),
     email: str(values[4]),
     phone: str(values[5]),
-    status: values[6] === true,
+    status: values[6] === 't',
     externalId: str(values[7]),
-    preferences: values[8] as Record<string, unknown>,
-    tags: values[9] as string[],
+    preferences: parseJson<Record<string, unknown>>(values[8]),
+    tags: parseJson<string[]>(values[9]),
     optedOutAt: str(values[10]),
     deletedAt: str(values[11]),
     updatedAt: String(values[12]),
@@ -147,7 +161,7 @@ function favoriteFromValues(values: unknown[]): FavoriteRecord {
     clientId: String(values[1]),
     mlsNumber: String(values[2]),
     boardId: str(values[3]),
-    tags: values[4] as string[],
+    tags: parseJson<string[]>(values[4]),
     comments: str(values[5]),
     createdAt: String(values[6]),
     updatedAt: String(values[7]),
@@ -443,6 +457,7 @@ export class PostgresStore implements Store {
       text: `SELECT ${columns.join(', ')} FROM ${table} WHERE ${key} = ANY($1::text[])`,
       values: [[...new Set(ids)]],
       rowMode: 'array',
+      types: textValues,
     });
     return rows;
   }
