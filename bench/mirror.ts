@@ -15,6 +15,9 @@
  * store's connection (Linux only, from /proc/<pid>/schedstat). A lookup runs on one core at a time, so on an idle
  * machine its wall time is about its CPU time; on a busy one, compare CPU times, and the printed load average shows
  * how busy it was.
+ *
+ * It also prints a floor: the time each database takes only to find the same favorites, and then their clients, by
+ * key, counting them instead of returning them. No store built on these tables can look the rows up faster.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -76,12 +79,27 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-async function measure(label: string, store: Store, serverCpuMs: (() => number) | null = null): Promise<void> {
+/** Counts the rows of `table` whose `key` is one of `ids`, finding them exactly as the store's lookup does. */
+type CountByKey = (table: 'favorites' | 'clients', key: string, ids: readonly string[]) => Promise<number>;
+
+interface MeasuredStore {
+  label: string;
+  store: Store;
+  countByKey: CountByKey;
+  /** Reader of the CPU time of the server process serving the store, where there is one. */
+  serverCpuMs?: (() => number) | null;
+  /** Settings of the database worth printing beside its figures. */
+  settings?: string;
+}
+
+async function measure({ label, store, countByKey, serverCpuMs = null, settings = '' }: MeasuredStore): Promise<void> {
   for (let round = 0; round < warmupRounds; round++) await store.getFavorites(randomIds());
 
   const times: number[] = [];
   const cpuTimes: number[] = [];
   const serverTimes: number[] = [];
+  const favoriteFloors: number[] = [];
+  const clientFloors: number[] = [];
   let found = 0;
   const loadBefore = os.loadavg()[0]!;
   for (let round = 0; round < rounds; round++) {
@@ -96,6 +114,17 @@ async function measure(label: string, store: Store, serverCpuMs: (() => number) 
     found = result.size;
     const sample = result.get(ids[0]!);
     if (!sample?.client || !sample.agent) throw new Error(`${label}: favorite ${ids[0]} came back without its people`);
+
+    const clientIds = [...new Set([...result.values()].map((entry) => entry.favorite.clientId))];
+    let floorStart = process.hrtime.bigint();
+    const favoritesCounted = await countByKey('favorites', 'favorite_id', [...new Set(ids)]);
+    favoriteFloors.push(elapsed(floorStart));
+    floorStart = process.hrtime.bigint();
+    const clientsCounted = await countByKey('clients', 'client_id', clientIds);
+    clientFloors.push(elapsed(floorStart));
+    if (favoritesCounted !== result.size || clientsCounted !== clientIds.length) {
+      throw new Error(`${label}: the floor query counted ${favoritesCounted} favorites and ${clientsCounted} clients, the lookup found ${result.size} and ${clientIds.length}`);
+    }
   }
   times.sort((a, b) => a - b);
   const pick = (share: number): string => times[Math.min(times.length - 1, Math.floor(share * times.length))]!.toFixed(1);
@@ -105,6 +134,10 @@ async function measure(label: string, store: Store, serverCpuMs: (() => number) 
       `wall median ${pick(0.5)} ms, p90 ${pick(0.9)} ms, best ${times[0]!.toFixed(1)} ms over ${rounds} rounds; ` +
       `CPU median ${median(cpuTimes).toFixed(1)} ms${server}; load average ${loadBefore.toFixed(1)} to ` +
       `${os.loadavg()[0]!.toFixed(1)} on ${os.cpus().length} CPUs`,
+  );
+  console.log(
+    `${''.padEnd(10)} floor: finding the favorites by key, counting them, median ${median(favoriteFloors).toFixed(1)} ms, ` +
+      `then their clients ${median(clientFloors).toFixed(1)} ms${settings}`,
   );
 }
 
@@ -152,9 +185,20 @@ async function benchSqlite(): Promise<void> {
     console.log(`sqlite     loaded in ${(elapsed(start) / 1000).toFixed(1)} s`);
 
     const loaded = new SqliteStore(file);
+    const counter = new Database(file, { readonly: true });
+    // The store's own page cache and mmap settings, so the count reads as the store does.
+    counter.pragma('cache_size = -65536');
+    counter.pragma('mmap_size = 268435456');
+    const countByKey: CountByKey = async (table, key, ids) =>
+      (
+        counter
+          .prepare(`SELECT count(*) AS n FROM json_each(?) AS wanted JOIN ${table} t ON t.${key} = wanted.value`)
+          .get(JSON.stringify([...ids].sort())) as { n: number }
+      ).n;
     try {
-      await measure('sqlite', loaded);
+      await measure({ label: 'sqlite', store: loaded, countByKey });
     } finally {
+      counter.close();
       await loaded.close();
     }
   } finally {
@@ -209,7 +253,18 @@ async function benchPostgres(): Promise<void> {
       const { rows } = await admin.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = $1', [
         schema,
       ]);
-      await measure('postgres', loaded, rows.length === 1 ? cpuOfProcess(rows[0]!.pid) : null);
+      const countByKey: CountByKey = async (table, key, ids) => {
+        const counted = await admin.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE ${key} = ANY($1::text[])`, [ids]);
+        return Number(counted.rows[0]!.n);
+      };
+      const { rows: buffers } = await admin.query<{ shared_buffers: string }>('SHOW shared_buffers');
+      await measure({
+        label: 'postgres',
+        store: loaded,
+        countByKey,
+        serverCpuMs: rows.length === 1 ? cpuOfProcess(rows[0]!.pid) : null,
+        settings: `; server shared_buffers ${buffers[0]!.shared_buffers}`,
+      });
     } finally {
       await loaded.close();
     }
