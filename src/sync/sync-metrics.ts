@@ -27,10 +27,12 @@ const reconcileRuns = new Counter({
   registers: [metricsRegistry],
 });
 
+// Registered on the first full reconcile instead of at load, because prom-client exports an unset gauge without labels
+// as 0, and a staleness alert would read that 0 as a success in 1970.
 const reconcileLastSuccess = new Gauge({
   name: 'hub_mirror_reconcile_last_success_seconds',
-  help: 'Unix time at which the last reconcile that read every client finished.',
-  registers: [metricsRegistry],
+  help: 'Unix time at which the last reconcile that read every client finished, exported once such a reconcile has finished.',
+  registers: [],
 });
 
 const reconcileDuration = new Gauge({
@@ -61,7 +63,11 @@ export function recordReconcile(report: ReconcileReport): void {
   const outcome = report.failedClients > 0 ? 'partial' : 'ok';
   reconcileRuns.inc({ outcome });
   reconcileDuration.set(report.durationMs / 1000);
-  if (outcome === 'ok') reconcileLastSuccess.set(Date.parse(report.finishedAt) / 1000);
+  if (outcome === 'ok') {
+    reconcileLastSuccess.set(Date.parse(report.finishedAt) / 1000);
+    // prom-client accepts registering the same gauge again, so later runs need no check.
+    metricsRegistry.registerMetric(reconcileLastSuccess);
+  }
 }
 
 /** Counts a reconcile that failed before it finished, or that was skipped because another was running. */

@@ -96,6 +96,7 @@ describe('reconcile scheduler', () => {
     expect(text).toContain('hub_mirror_drift_last{entity="favorite",kind="added"}');
     expect(text).toMatch(/hub_mirror_drift_repaired_total\{entity="client",kind="added"\} [1-9]/);
     expect(text).toMatch(/hub_mirror_reconcile_runs_total\{outcome="ok"\} [1-9]/);
+    expect(text).toMatch(/^hub_mirror_reconcile_last_success_seconds [1-9]\d*(\.\d+)?$/m);
   });
 
   it('skips a run while another holds the lock', async () => {
