@@ -5,6 +5,12 @@
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { displayPath } from '../src/paths.js';
+
+/** Formats a connector's outbox folder for messages, as `displayPath` does, with a trailing separator to mark a folder. */
+export function outboxFolderForDisplay(outboxDir: string, connector: string): string {
+  return `${displayPath(path.join(outboxDir, connector))}${path.sep}`;
+}
 
 export async function writeOutboxFile(
   outboxDir: string,

@@ -12,3 +12,16 @@ export function packageRoot(): string {
   }
   return folder;
 }
+
+/**
+ * Formats a path for a message that users copy into a shell. The path is relative to the current folder when it lies
+ * under it, and absolute otherwise, because a chain of `../` is hard to read.
+ */
+export function displayPath(target: string): string {
+  const absolute = path.resolve(target);
+  const relative = path.relative(process.cwd(), absolute);
+  if (relative === '') return '.';
+
+  const outside = relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  return outside ? absolute : relative;
+}

@@ -11,7 +11,7 @@ import nodemailer, { type Transporter } from 'nodemailer';
 import { unsubscribeUrl } from '../../src/unsubscribe/unsubscribe-token.js';
 import { ConnectorError, DeliverySkipped, type Connector, type Delivery, type Preview, type SendReceipt } from '../connector.js';
 import { personName } from '../format.js';
-import { writeOutboxFile } from '../outbox.js';
+import { outboxFolderForDisplay, writeOutboxFile } from '../outbox.js';
 import { emailTemplates, headerSafe, renderDigest, renderEmail, type RenderedEmail } from './email-templates.js';
 import { parseSmtpUrl } from './smtp-url.js';
 
@@ -162,7 +162,7 @@ export function createEmailConnector(settings: EmailSettings): Connector {
         ? 'client emails carry an unsubscribe link and List-Unsubscribe header'
         : 'client emails carry no unsubscribe link (set PUBLIC_URL and UNSUBSCRIBE_SECRET to add one)';
       if (live) return `email: sending through SMTP at ${new URL(settings.smtpUrl!).host}; ${links}`;
-      return `email: SMTP_URL is not set, so emails are written as .eml files to ${settings.outboxDir}/email/ (set SMTP_URL=smtp://host:port to send them); ${links}`;
+      return `email: SMTP_URL is not set, so emails are written as .eml files to ${outboxFolderForDisplay(settings.outboxDir, 'email')} (set SMTP_URL=smtp://host:port to send them); ${links}`;
     },
 
     preview(delivery: Delivery): Preview {

@@ -9,11 +9,9 @@
  * All calls go through `Connection.request` with jsforce's own retries turned off, because the hub's queue retries
  * temporary failures. By default jsforce 3.10 retries a failed GET up to 5 times, waiting about 15 s in all.
  */
-import path from 'node:path';
-
 import { ConnectorError, DeliverySkipped, type Connector, type Delivery, type Preview, type SendReceipt } from '../connector.js';
 import { personName } from '../format.js';
-import { writeOutboxFile } from '../outbox.js';
+import { outboxFolderForDisplay, writeOutboxFile } from '../outbox.js';
 import type { Settings } from '../../src/config/settings.js';
 import type { ClientRecord } from '../../src/mirror/records.js';
 import { toSalesforceConnectorError } from './salesforce-errors.js';
@@ -212,7 +210,7 @@ function deliveryMarker(delivery: Delivery): string {
 }
 
 function createOutboxConnector(settings: SalesforceSettings, missing: string[], logger: ConnectorLogger): Connector {
-  const folder = path.resolve(settings.outboxDir, connectorName);
+  const folder = outboxFolderForDisplay(settings.outboxDir, connectorName);
   const incomplete = missing.length > 0 ? ` Missing now: ${missing.join(', ')}.` : '';
 
   return {

@@ -2,13 +2,11 @@
  * The Slack connector: posts Block Kit messages with chat.postMessage, to a channel named in the rule or as a direct
  * message to an agent. Without SLACK_TOKEN it writes each would-be request to the outbox instead.
  */
-import path from 'node:path';
-
 import { LogLevel, WebClient } from '@slack/web-api';
 
 import { ConnectorError, DeliverySkipped, type Connector, type Delivery, type Preview, type SendReceipt } from '../connector.js';
 import { personName } from '../format.js';
-import { writeOutboxFile } from '../outbox.js';
+import { outboxFolderForDisplay, writeOutboxFile } from '../outbox.js';
 import { toSlackConnectorError, type SlackCallContext } from './slack-errors.js';
 import { renderSlackMessage, slackTemplates, type SlackMessage } from './slack-templates.js';
 
@@ -168,7 +166,7 @@ function createLiveConnector(token: string, settings: SlackSettings, logger: Con
 }
 
 function createOutboxConnector(settings: SlackSettings, logger: ConnectorLogger): Connector {
-  const folder = path.resolve(settings.outboxDir, connectorName);
+  const folder = outboxFolderForDisplay(settings.outboxDir, connectorName);
 
   return {
     name: connectorName,

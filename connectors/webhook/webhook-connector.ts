@@ -13,7 +13,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { ConnectorError, type Connector, type Delivery, type Preview, type SendReceipt } from '../connector.js';
 import { listingLabel, personName } from '../format.js';
-import { writeOutboxFile } from '../outbox.js';
+import { outboxFolderForDisplay, writeOutboxFile } from '../outbox.js';
 import { allowListOf, BlockedAddressError, pinnedLookup, resolveChecked } from './address-guard.js';
 import { retryAfterMs } from './retry-after.js';
 import { signWebhook } from './signature.js';
@@ -255,7 +255,7 @@ function createOutboxConnector(settings: WebhookSettings, configured: boolean): 
 
     describe() {
       const missing = configured ? 'WEBHOOK_SECRET is not set' : 'WEBHOOK_URL and WEBHOOK_TARGETS are not set';
-      return `webhook: ${missing}, so requests are written as JSON files to ${settings.outboxDir}/webhook/ (set WEBHOOK_URL or WEBHOOK_TARGETS, and WEBHOOK_SECRET=whsec_…, to send them)`;
+      return `webhook: ${missing}, so requests are written as JSON files to ${outboxFolderForDisplay(settings.outboxDir, connectorName)} (set WEBHOOK_URL or WEBHOOK_TARGETS, and WEBHOOK_SECRET=whsec_…, to send them)`;
     },
 
     preview: (delivery) => renderPreview(delivery, settings),

@@ -12,7 +12,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { connectRedis, startHub, type RunningHub } from '../hub.js';
 import { createLogger } from '../logger.js';
 import type { DeliveryRecord } from '../mirror/records.js';
-import { packageRoot } from '../paths.js';
+import { displayPath, packageRoot } from '../paths.js';
 import { deliveryQueueName, eventsQueueName } from '../queue/queues.js';
 import { toNumber } from '../repliers/listing-values.js';
 import { formatAddress } from '../repliers/listing-view.js';
@@ -206,7 +206,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
     const outbox = [...hub.connectors.values()].filter((connector) => connector.mode === 'outbox');
     print('\nWhere to look:');
-    if (outbox.length > 0) print(`  outbox: ${path.relative(process.cwd(), path.resolve(settings.outboxDir))}/ (${outbox.map((connector) => connector.name).join(', ')})`);
+    if (outbox.length > 0) print(`  outbox: ${displayPath(settings.outboxDir)}${path.sep} (${outbox.map((connector) => connector.name).join(', ')})`);
     if (settings.smtpUrl) print(`  emails: the SMTP server at ${new URL(settings.smtpUrl).host} (with docker compose, the mail catcher at http://localhost:8025)`);
     print(`  event and delivery records: ${settings.databaseUrl}`);
   } finally {

@@ -64,6 +64,31 @@ export function describeConnectorContract(subject: ConnectorContractSubject): vo
         expect(connector.describe()).toContain(outboxDir);
       });
 
+      // The start-up line is meant to be copied into a shell, so every connector prints its folder the same way.
+      it('prints a folder outside the current one absolute', () => {
+        const folder = path.join(outboxDir, subject.name);
+        expect(path.relative(process.cwd(), folder).startsWith(`..${path.sep}`)).toBe(true);
+
+        expect(connector.describe()).toContain(` ${folder}${path.sep}`);
+      });
+
+      for (const [form, outboxSetting] of [
+        ['relative', path.join('data', 'contract-outbox')],
+        ['absolute', path.join(process.cwd(), 'data', 'contract-outbox')],
+      ] as const) {
+        it(`prints a folder under the current one relative, given ${form}`, async () => {
+          const underCwd = subject.outbox(outboxSetting);
+          try {
+            const text = underCwd.describe();
+
+            expect(text).toContain(` ${path.join('data', 'contract-outbox', subject.name)}${path.sep}`);
+            expect(text).not.toContain(process.cwd());
+          } finally {
+            await underCwd.close();
+          }
+        });
+      }
+
       it('writes one file per key', async () => {
         const first = subject.delivery('a');
         const second = subject.delivery('b');
