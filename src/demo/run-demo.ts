@@ -63,12 +63,19 @@ function describeRecipient(world: DemoWorld, label: string): string {
   return label.replace(/^channel:/, 'channel ');
 }
 
+/** Width of the status column, wide enough for the longest label, `sent (outbox)`. */
+const statusWidth = 13;
+
+/**
+ * Formats one delivery as two lines: connector, status, recipient and rule, then the receipt or the error. The status
+ * is the stored one that the admin API and page show, and a delivery written to the outbox is marked beside it.
+ */
 function describeDelivery(world: DemoWorld, delivery: DeliveryRecord, outboxDir: string): string {
   const where = delivery.status === 'sent' ? (delivery.receipt ?? '') : (delivery.lastError ?? '');
   const inOutbox = delivery.status === 'sent' && where.startsWith(outboxDir + path.sep);
-  const shown = where.startsWith('/') ? path.relative(process.cwd(), where) : where;
-  const status = inOutbox ? 'outbox' : delivery.status;
-  return `    ${delivery.connector.padEnd(10)} ${status.padEnd(7)} ${describeRecipient(world, delivery.recipient)}  (rule ${delivery.ruleId})\n      ${shown}`;
+  const shown = inOutbox ? displayPath(where) : where;
+  const status = inOutbox ? 'sent (outbox)' : delivery.status;
+  return `    ${delivery.connector.padEnd(10)} ${status.padEnd(statusWidth)} ${describeRecipient(world, delivery.recipient)}  (rule ${delivery.ruleId})\n      ${shown}`;
 }
 
 async function sendEvent(standIn: RepliersStandIn, event: string, label: string, body: unknown): Promise<SentEvent> {

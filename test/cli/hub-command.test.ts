@@ -26,7 +26,10 @@ describe('hub demo', () => {
       expect(result.stdout).toContain('routed: 3 deliveries');
       expect(result.stdout).toContain('listing.updated: 10 Garrison Street, Ottawa sold');
       expect(result.stdout).toContain('channel #listing-alerts');
-      expect(result.stdout.match(/email +outbox/g)).toHaveLength(3);
+      // The demo shows the stored status, as the admin API does, and marks a delivery written to the outbox.
+      expect(result.stdout.match(/^ {4}email +sent \(outbox\) +\S/gm)).toHaveLength(3);
+      expect(result.stdout).not.toMatch(/^ {4}\S+ +outbox /m);
+      expect(result.stdout).toMatch(/^ {6}data\/demo\/outbox\/email\/\S+\.eml$/m);
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
