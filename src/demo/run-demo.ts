@@ -124,7 +124,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
   });
 
-  print(`Listings: ${listings.length} from ${path.relative(process.cwd(), listingsFile) || listingsFile}`);
+  print(`Listings: ${listings.length} from ${displayPath(listingsFile)}`);
   print(`People: ${world.agents.length} agents, ${world.clients.length} clients, ${world.favorites.length} favorites (Repliers stand-in at ${standIn.url})`);
 
   let hub: RunningHub;

@@ -27,8 +27,9 @@ const reconcileRuns = new Counter({
   registers: [metricsRegistry],
 });
 
-// Registered on the first full reconcile instead of at load, because prom-client exports an unset gauge without labels
-// as 0, and a staleness alert would read that 0 as a success in 1970.
+// The two gauges below join the registry only once they hold a value, because prom-client exports an unset gauge
+// without labels as 0: a staleness alert would read that 0 as a success in 1970, and a dashboard as a run that took
+// no time.
 const reconcileLastSuccess = new Gauge({
   name: 'hub_mirror_reconcile_last_success_seconds',
   help: 'Unix time at which the last reconcile that read every client finished, exported once such a reconcile has finished.',
@@ -37,8 +38,8 @@ const reconcileLastSuccess = new Gauge({
 
 const reconcileDuration = new Gauge({
   name: 'hub_mirror_reconcile_duration_seconds',
-  help: 'Duration of the last finished reconcile, in seconds.',
-  registers: [metricsRegistry],
+  help: 'Duration of the last finished reconcile, in seconds, exported once a reconcile has finished.',
+  registers: [],
 });
 
 const lazyFill = new Counter({
@@ -63,9 +64,10 @@ export function recordReconcile(report: ReconcileReport): void {
   const outcome = report.failedClients > 0 ? 'partial' : 'ok';
   reconcileRuns.inc({ outcome });
   reconcileDuration.set(report.durationMs / 1000);
+  // prom-client accepts registering the same gauge again, so later runs need no check.
+  metricsRegistry.registerMetric(reconcileDuration);
   if (outcome === 'ok') {
     reconcileLastSuccess.set(Date.parse(report.finishedAt) / 1000);
-    // prom-client accepts registering the same gauge again, so later runs need no check.
     metricsRegistry.registerMetric(reconcileLastSuccess);
   }
 }

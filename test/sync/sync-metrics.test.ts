@@ -46,12 +46,13 @@ async function scrape(): Promise<string> {
   return response.text();
 }
 
-describe('reconcile last success metric', () => {
+describe('reconcile gauges', () => {
   it('is absent with no reconcile scheduled', async () => {
     const text = await scrape();
 
     expect(text).toContain('hub_mirror_reconcile_runs_total');
     expect(text).not.toContain('hub_mirror_reconcile_last_success_seconds');
+    expect(text).not.toContain('hub_mirror_reconcile_duration_seconds');
   });
 
   it('appears only after a full run', async () => {
@@ -63,6 +64,7 @@ describe('reconcile last success metric', () => {
 
     expect(afterPartial).toContain('hub_mirror_reconcile_runs_total{outcome="partial"} 1');
     expect(afterPartial).not.toContain('hub_mirror_reconcile_last_success_seconds');
+    expect(afterPartial).toMatch(/^hub_mirror_reconcile_duration_seconds 1.5$/m);
     expect(afterOk).toContain('# TYPE hub_mirror_reconcile_last_success_seconds gauge');
     expect(afterOk).toMatch(/^hub_mirror_reconcile_last_success_seconds 1740826800$/m);
   });
