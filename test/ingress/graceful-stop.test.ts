@@ -1,6 +1,6 @@
 /**
- * `hub start` as a real child process receiving SIGTERM: it stops taking connections at once, finishes the request
- * in flight (which gets 202 and is enqueued), and exits with code 0.
+ * `hub start` as a real child process receiving SIGTERM: it stops taking connections at once, closes connections
+ * that carry no request, finishes the request in flight (which gets 202 and is enqueued), and exits with code 0.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -120,8 +120,27 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/** Resolves once the hub has closed `socket`. */
+function closedByHub(socket: net.Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (socket.destroyed) resolve();
+    else socket.once('close', () => resolve());
+  });
+}
+
 describe('on SIGTERM', () => {
-  it('finishes the request in flight and exits', async () => {
+  it('closes idle connections, finishes the request in flight', async () => {
+    // A client that connected and sent nothing, and one whose keep-alive connection is idle after its response.
+    const silent = await connect();
+    silent.on('error', () => {});
+    const keepAlive = await connect();
+    keepAlive.on('error', () => {});
+    const keepAliveReceived = { text: '' };
+    keepAlive.setEncoding('latin1');
+    keepAlive.on('data', (chunk: string) => (keepAliveReceived.text += chunk));
+    keepAlive.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+    await readUntil(keepAlive, keepAliveReceived, '"status":"ok"');
+
     const body = JSON.stringify({ data: { favoriteId: 77, clientId: 2, mlsNumber: 'X77' } });
     const half = Math.floor(body.length / 2);
     const socket = await connect();
@@ -140,6 +159,13 @@ describe('on SIGTERM', () => {
     child.kill('SIGTERM');
     await waitForOutput('stopping: finishing requests and jobs in flight');
     expect(await connectionRefused()).toBe(true);
+
+    // Both close while the request in flight is still waiting for its body. Without that, they would stay open
+    // until the drain deadline, which also cuts the request in flight.
+    await closedByHub(silent);
+    await closedByHub(keepAlive);
+    expect(socket.destroyed).toBe(false);
+    expect(received.text).not.toMatch(/HTTP\/1\.1 202/);
 
     socket.write(body.slice(half));
     await readUntil(socket, received, '"eventId"');
