@@ -50,9 +50,43 @@ export function maskEmails(text: string): string {
   return text.replace(emailPattern, '[email]');
 }
 
+/** Returns the `cause` of `error` when it is an object with a string message, such as an Error. */
+function causeOf(error: object): { message: string } | undefined {
+  const cause = (error as { cause?: unknown }).cause;
+  if (typeof cause !== 'object' || cause === null) return undefined;
+  return typeof (cause as { message?: unknown }).message === 'string' ? (cause as { message: string }) : undefined;
+}
+
+/**
+ * Joins the message of `error` with the messages of its causes, each as a sentence that starts with "Cause:". A cause
+ * whose message already appears in the text is left out, because connector errors often quote the error they wrap.
+ * The serialized stack still lists every cause.
+ */
+function messageWithCauses(error: { message: string }): string {
+  let text = error.message.trim();
+  const seen = new Set<object>([error]);
+  for (let cause = causeOf(error); cause && !seen.has(cause); cause = causeOf(cause)) {
+    seen.add(cause);
+    const causeMessage = cause.message.trim();
+    if (causeMessage === '' || text.includes(causeMessage)) continue;
+    if (text === '') {
+      text = causeMessage;
+      continue;
+    }
+    // A message that does not end a sentence loses any trailing separator and gets a full stop.
+    const sentence = /[.!?]$/.test(text) ? text : `${text.replace(/[\s:;,]+$/, '')}.`;
+    text = `${sentence} Cause: ${causeMessage}`;
+  }
+  return text;
+}
+
 function serializeError(error: unknown): unknown {
   const serialized = pino.stdSerializers.err(error as Error) as unknown as Record<string, unknown>;
   if (!serialized || typeof serialized !== 'object') return serialized;
+  // pino's err serializer (pino-std-serializers 7) joins causes with ': ', which gives '.: ' after a full stop.
+  if (typeof (error as { message?: unknown }).message === 'string') {
+    serialized.message = messageWithCauses(error as { message: string });
+  }
   for (const field of ['message', 'stack', 'response']) {
     const value = serialized[field];
     if (typeof value === 'string') serialized[field] = maskEmails(value);

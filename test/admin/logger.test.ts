@@ -1,5 +1,9 @@
-/** The logger's redaction: secrets, tokens and contact details never reach a line, however they are nested. */
+/**
+ * The logger's redaction: secrets, tokens and contact details never reach a line, however they are nested. Also
+ * how a logged error's message reads when the error has a cause.
+ */
 import { describe, expect, it } from 'vitest';
+import { ConnectorError } from '../../connectors/connector.js';
 import { createLogger, maskEmails } from '../../src/logger.js';
 
 function capture(): { lines: string[]; logger: ReturnType<typeof createLogger> } {
@@ -57,5 +61,74 @@ describe('logger redaction', () => {
 
   it('maskEmails leaves other text', () => {
     expect(maskEmails('client 5001 at sam@x.example, id 42')).toBe('client 5001 at [email], id 42');
+  });
+});
+
+describe('logged error message', () => {
+  /** Logs `error` and returns the message of the serialized error. */
+  function loggedMessage(error: Error): string {
+    const { lines, logger } = capture();
+    logger.error({ err: error }, 'delivery failed');
+    return (JSON.parse(lines[0]!) as { err: { message: string } }).err.message;
+  }
+
+  it('keeps a message without a cause', () => {
+    const error = new Error('Slack channel #deals was not found. Check the channel name in rule hot-leads.');
+
+    expect(loggedMessage(error)).toBe('Slack channel #deals was not found. Check the channel name in rule hot-leads.');
+  });
+
+  it('adds the cause after a full stop', () => {
+    const cause = new Error('An API error occurred: channel_not_found');
+    const error = new ConnectorError(
+      'slack',
+      'permanent',
+      'SLACK_CHANNEL_NOT_FOUND',
+      'Slack channel #deals was not found. A private channel also needs the app invited to it.',
+      { cause },
+    );
+
+    const message = loggedMessage(error);
+
+    expect(message).toBe(
+      'Slack channel #deals was not found. A private channel also needs the app invited to it. Cause: An API error occurred: channel_not_found',
+    );
+    expect(message).not.toContain('.:');
+  });
+
+  it('ends a message without punctuation first', () => {
+    const error = new Error('no response within 100 ms', { cause: new Error('socket hang up') });
+
+    expect(loggedMessage(error)).toBe('no response within 100 ms. Cause: socket hang up');
+  });
+
+  it('adds each cause of a chain', () => {
+    const root = new Error('connect ECONNREFUSED 127.0.0.1:9');
+    const middle = new Error('Login request failed.', { cause: root });
+    const error = new Error('Salesforce is unreachable.', { cause: middle });
+
+    expect(loggedMessage(error)).toBe('Salesforce is unreachable. Cause: Login request failed. Cause: connect ECONNREFUSED 127.0.0.1:9');
+  });
+
+  it('skips a cause the message already quotes', () => {
+    const cause = new Error('Greeting never received');
+    const error = new Error(`Sending failed and will be retried: ${cause.message}.`, { cause });
+
+    expect(loggedMessage(error)).toBe('Sending failed and will be retried: Greeting never received.');
+  });
+
+  it('stops at a circular cause', () => {
+    const first = new Error('first failure.');
+    const second = new Error('second failure.', { cause: first });
+    (first as { cause?: unknown }).cause = second;
+
+    expect(loggedMessage(first)).toBe('first failure. Cause: second failure.');
+  });
+
+  it('masks email addresses in the cause', () => {
+    const cause = new Error('550 5.1.1 <noor@clients.example>: mailbox unavailable');
+    const error = new Error('The SMTP server rejected the message.', { cause });
+
+    expect(loggedMessage(error)).toBe('The SMTP server rejected the message. Cause: 550 5.1.1 <[email]>: mailbox unavailable');
   });
 });
