@@ -5,8 +5,22 @@ import type { Socket } from 'node:net';
 /** Default time that in-flight requests get to finish when the server stops, in milliseconds. */
 export const defaultDrainMs = 10_000;
 
-/** The open connections of each server started here, so that stopping it can find the ones that sent nothing. */
-const openConnections = new WeakMap<Server, Set<Socket>>();
+/** State that stopping a server started here needs: its open connections and the responses not yet sent. */
+interface ServerState {
+  connections: Set<Socket>;
+  responses: Set<ServerResponse>;
+  stopping: boolean;
+}
+
+const serverStates = new WeakMap<Server, ServerState>();
+
+/**
+ * Makes the response close its connection once sent. A client that reused a connection the stop is about to close
+ * would see its next request fail.
+ */
+function closeAfterResponse(res: ServerResponse): void {
+  if (!res.headersSent) res.shouldKeepAlive = false;
+}
 
 /** Starts an HTTP server on `host:port` (0 for any free port) and resolves once it listens. */
 export function startIngressServer(
@@ -15,12 +29,17 @@ export function startIngressServer(
   host: string,
 ): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const server = createServer(handleRequest);
-    const connections = new Set<Socket>();
-    openConnections.set(server, connections);
+    const state: ServerState = { connections: new Set(), responses: new Set(), stopping: false };
+    const server = createServer((req, res) => {
+      state.responses.add(res);
+      res.once('close', () => state.responses.delete(res));
+      if (state.stopping) closeAfterResponse(res);
+      handleRequest(req, res);
+    });
+    serverStates.set(server, state);
     server.on('connection', (socket: Socket) => {
-      connections.add(socket);
-      socket.once('close', () => connections.delete(socket));
+      state.connections.add(socket);
+      socket.once('close', () => state.connections.delete(socket));
     });
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -38,17 +57,22 @@ function closeIdleConnections(server: Server): void {
   server.closeIdleConnections();
   // Node 20's closeIdleConnections() counts a connection as busy from the moment it opens, so it skips a client
   // that connected and sent nothing.
-  for (const socket of openConnections.get(server) ?? []) {
+  for (const socket of serverStates.get(server)?.connections ?? []) {
     if (socket.bytesRead === 0) socket.destroy();
   }
 }
 
 /**
  * Stops taking connections at once, lets requests in flight finish, then resolves. Connections that carry no
- * request are closed at once, and keep-alive connections as soon as their response is sent. Requests still running
- * after `drainMs` milliseconds are cut off.
+ * request are closed at once, and the others as soon as their response, sent with `Connection: close`, is out.
+ * Requests still running after `drainMs` milliseconds are cut off.
  */
 export async function stopIngressServer(server: Server, drainMs = defaultDrainMs): Promise<void> {
+  const state = serverStates.get(server);
+  if (state) {
+    state.stopping = true;
+    for (const res of state.responses) closeAfterResponse(res);
+  }
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   closeIdleConnections(server);
   // A connection becomes idle only after its response, which may be written after close() was called.

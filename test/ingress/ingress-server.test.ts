@@ -148,6 +148,21 @@ describe('stopIngressServer', () => {
     await stopped;
   });
 
+  it('tells a client in flight not to reuse the connection', async () => {
+    const port = await startServer();
+    const inFlight = await connect(port);
+    sendGet(inFlight, '/slow');
+    await slowArrived;
+
+    const stopped = stopIngressServer(server!, drainMs);
+    releaseSlow();
+    await receive(inFlight, 'slow');
+
+    expect(inFlight.received).toMatch(/\r\nConnection: close\r\n/i);
+    await closedByServer(inFlight);
+    await stopped;
+  });
+
   it('closes an idle keep-alive connection at once', async () => {
     const port = await startServer();
     const idle = await connect(port);
