@@ -184,8 +184,9 @@ export class HookSecrets {
     if (stored !== null && secretsMatch(given, stored.secret)) return 'already-subscribed';
 
     const window = await this.openWindow(event);
-    if (window === null) return 'not-expected';
+    // A stored secret is reported first, window or not, so the hint names the rotation that the admin needs.
     if (stored !== null && window !== 'rotate') return 'secret-stored';
+    if (window === null) return 'not-expected';
 
     const now = new Date();
     const changed =

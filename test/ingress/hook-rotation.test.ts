@@ -68,6 +68,16 @@ describe('with a long grace period', () => {
     expect(hub.counters.get('handshake_not_expected')).toBe(counted + 1);
   });
 
+  it('handshake without a window on a subscribed path asks for rotation', async () => {
+    await hub.secrets.expect('agent.updated', 60);
+    expect(await handshake(hub, 'agent.updated', oldSecret)).toBe(200);
+    const counted = hub.counters.get('handshake_secret_stored') ?? 0;
+
+    expect(await handshake(hub, 'agent.updated', newSecret)).toBe(401);
+    expect((await hub.store.getHookSubscription('agent.updated'))?.secret).toBe(oldSecret);
+    expect(hub.counters.get('handshake_secret_stored')).toBe(counted + 1);
+  });
+
   it('rotation window stores the new secret', async () => {
     await hub.secrets.expect('favorite.created', 60, { rotate: true });
     const before = Date.now();
