@@ -1,7 +1,7 @@
 /** The `hub` command line. Each subcommand lives in its own function; errors a user can fix print one line. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadSettings, SettingsError } from '../config/settings.js';
-import { loadEnvFile } from '../config/env-file.js';
+import { loadEnvFile, type LoadedEnvFile } from '../config/env-file.js';
 import { describeSettings } from '../config/show-config.js';
 import { ListingsFileError } from '../demo/listings-file.js';
 import { RedisUnavailableError } from '../hub.js';
@@ -125,11 +125,11 @@ connectors
   });
 
 /** The `.env` file loaded before the command ran, or null; `hub config` names it. */
-let envFile: string | null = null;
+let envFile: LoadedEnvFile | null = null;
 
 program
   .command('config')
-  .description('Print the effective settings (environment, then ./.env, then defaults) with secrets masked.')
+  .description('Print the effective settings (environment, then ./.env, then defaults) with secrets masked and where each came from.')
   .action(() => {
     for (const line of describeSettings(loadSettings(), envFile)) console.log(line);
   });

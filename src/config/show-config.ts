@@ -3,6 +3,7 @@
  * name of the environment variable that sets it, with secrets masked. A setting equal to its default is marked, so the
  * settings someone changed are easy to spot.
  */
+import type { LoadedEnvFile } from './env-file.js';
 import { loadSettings, mask, type Settings } from './settings.js';
 
 /** Setting names whose values are secrets (adminToken, clientSecret, …); only whether they are set is shown. */
@@ -60,16 +61,28 @@ export function displayValue(name: string, value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Returns the lines `hub config` prints for `settings`; defaults come from an empty environment. */
-export function describeSettings(settings: Readonly<Settings>, envFile: string | null): string[] {
+/**
+ * Returns the lines `hub config` prints for `settings`, each marked with where its value came from: the `.env` file,
+ * the environment, or the defaults, which come from an empty environment.
+ */
+export function describeSettings(
+  settings: Readonly<Settings>,
+  envFile: LoadedEnvFile | null,
+  environment: NodeJS.ProcessEnv = process.env,
+): string[] {
   const defaults = flatten(loadSettings({}) as unknown as Record<string, unknown>);
-  const source = envFile ? `the environment, then ${envFile}, then the defaults` : 'the environment, then the defaults (no .env file here)';
+  const source = envFile ? `the environment, then ${envFile.file}, then the defaults` : 'the environment, then the defaults (no .env file here)';
   const lines = [`# Effective settings from ${source}. Secrets are masked; see .env.example for each variable.`];
   for (const [name, value] of flatten(settings as unknown as Record<string, unknown>)) {
     const variable = variableOf(name);
     if (variable === null) continue;
-    const isDefault = JSON.stringify(defaults.get(name)) === JSON.stringify(value);
-    lines.push(`${variable} = ${displayValue(name, value)}${isDefault ? '  (default)' : ''}`);
+    lines.push(`${variable} = ${displayValue(name, value)}${originMark(variable, envFile, environment, JSON.stringify(defaults.get(name)) === JSON.stringify(value))}`);
   }
   return lines;
+}
+
+function originMark(variable: string, envFile: LoadedEnvFile | null, environment: NodeJS.ProcessEnv, isDefault: boolean): string {
+  if (envFile?.names.has(variable)) return '  (.env)';
+  if (environment[variable] !== undefined) return '  (environment)';
+  return isDefault ? '  (default)' : '';
 }

@@ -43,10 +43,10 @@ describe('hub config', () => {
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toContain(path.join(cwd, '.env'));
-    expect(lines).toContain('PORT = 9090');
-    expect(lines).toContain('HUB_ADMIN_TOKEN = ****');
-    expect(lines).toContain('SLACK_TOKEN = ****');
-    expect(lines).toContain('DATABASE_URL = postgres://hub:****@127.0.0.1:5432/hub');
+    expect(lines).toContain('PORT = 9090  (.env)');
+    expect(lines).toContain('HUB_ADMIN_TOKEN = ****  (.env)');
+    expect(lines).toContain('SLACK_TOKEN = ****  (.env)');
+    expect(lines).toContain('DATABASE_URL = postgres://hub:****@127.0.0.1:5432/hub  (.env)');
     expect(lines).toContain('REDIS_URL = redis://127.0.0.1:6379  (default)');
     expect(lines).toContain('REPLIERS_API_KEY = (not set)  (default)');
     expect(lines).toContain('HOOK_SECRET_HEADER = x-hook-secret,x-api-key  (default)');
@@ -60,8 +60,8 @@ describe('hub config', () => {
 
     const result = await runHub(['config'], { LOG_LEVEL: 'warn' }, cwd);
 
-    expect(result.stdout.split('\n')).toContain('LOG_LEVEL = warn');
-    expect(result.stdout.split('\n')).toContain('QUEUE_PREFIX = from-file');
+    expect(result.stdout.split('\n')).toContain('LOG_LEVEL = warn  (environment)');
+    expect(result.stdout.split('\n')).toContain('QUEUE_PREFIX = from-file  (.env)');
   });
 
   it('runs without a .env file', async () => {
@@ -86,8 +86,8 @@ describe('hub config', () => {
 
     const lines = (await runHub(['config'], env, cwd)).stdout.split('\n');
 
-    expect(lines).toContain('REDIS_CLUSTER_NODES = 127.0.0.1:7001,127.0.0.1:7002');
-    expect(lines).toContain('WEBHOOK_TARGETS = crm=https://crm.example.com/hooks');
+    expect(lines).toContain('REDIS_CLUSTER_NODES = 127.0.0.1:7001,127.0.0.1:7002  (environment)');
+    expect(lines).toContain('WEBHOOK_TARGETS = crm=https://crm.example.com/hooks  (environment)');
     expect(lines).toContain('WEBHOOK_ALLOWED_ADDRESSES = (not set)  (default)');
   });
 
