@@ -34,6 +34,26 @@ export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
 }
 
+/** Error for a server that could not listen because its port is in use. The message names the setting to change. */
+export class PortUnavailableError extends Error {
+  override readonly name = 'PortUnavailableError';
+}
+
+/**
+ * Runs `start`, which listens on `host:port`, and turns a port already in use into a {@link PortUnavailableError}
+ * that names `setting`. Other errors pass through unchanged.
+ */
+async function listenOrExplain(start: () => Promise<Server>, host: string, port: number, setting: 'PORT' | 'METRICS_PORT'): Promise<Server> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new PortUnavailableError(`port ${port} on ${host} is already in use. Stop the process that listens on it, or set ${setting} to a free port.`);
+    }
+    throw error;
+  }
+}
+
 export interface RunningHub {
   /** The bound URL of the API, such as http://127.0.0.1:8080, or null for the worker role. */
   url: string | null;
@@ -168,35 +188,60 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
   let admin: AdminSurface | null = null;
   let url: string | null = null;
   let counters: IngressCounters = new Map();
-  if (role !== 'worker') {
-    const ingress = createIngressApp({
-      queue: eventsQueue,
-      redis: producer,
-      store,
-      secrets,
-      logger,
-      secretHeader: settings.hookSecretHeader,
-      secretHeaders: settings.hookSecretHeaders,
-      bodyLimitBytes: settings.webhookBodyLimitBytes,
-      dedupeWindowSeconds: settings.dedupeWindowSeconds,
-      enqueueTimeoutMs: settings.enqueueTimeoutMs,
-      eventQueueLimits: { keepCompleted: settings.eventsKeepCompleted, keepFailed: settings.eventsKeepFailed },
-      sources,
-      unsubscribeSecret: settings.unsubscribeSecret,
-    });
-    counters = ingress.counters;
-    admin = createAdminSurface({ settings, logger, store, redis: producer, eventsQueue, connectors, ruleSet: () => rules.current() });
-    server = await startIngressServer(admin.wrap(ingress.handleRequest), settings.port, settings.host);
-    url = listeningUrl(server, settings.host);
-    logger.info({ url }, 'webhook ingress listening');
-  }
+  const close = async (): Promise<void> => {
+    // Stop taking requests first, then let workers finish the jobs they hold.
+    if (server) await stopIngressServer(server);
+    if (probeServer) await stopIngressServer(probeServer, 1000);
+    await admin?.close();
+    await retention?.stop();
+    await Promise.all(workers.map((worker) => worker.close()));
+    await reconcile?.close();
+    await rules.close();
+    await Promise.all([...deliveryQueues.values()].map((queue) => queue.close()));
+    await eventsQueue.close();
+    await Promise.all([...connectors.values()].map((connector) => connector.close()));
+    producer.disconnect();
+    workerRedis?.disconnect();
+    await store.close();
+  };
 
-  if (role !== 'worker' && settings.metricsPort !== null) {
-    logger.warn({ metricsPort: settings.metricsPort }, 'METRICS_PORT is read by --role worker only; this process serves /metrics on PORT');
-  }
-  if (role === 'worker' && settings.metricsPort !== null) {
-    probeServer = await startProbeServer(producer, store, settings.metricsPort, settings.host);
-    logger.info({ url: `${listeningUrl(probeServer, settings.host)}/metrics` }, 'metrics listening');
+  try {
+    if (role !== 'worker') {
+      const ingress = createIngressApp({
+        queue: eventsQueue,
+        redis: producer,
+        store,
+        secrets,
+        logger,
+        secretHeader: settings.hookSecretHeader,
+        secretHeaders: settings.hookSecretHeaders,
+        bodyLimitBytes: settings.webhookBodyLimitBytes,
+        dedupeWindowSeconds: settings.dedupeWindowSeconds,
+        enqueueTimeoutMs: settings.enqueueTimeoutMs,
+        eventQueueLimits: { keepCompleted: settings.eventsKeepCompleted, keepFailed: settings.eventsKeepFailed },
+        sources,
+        unsubscribeSecret: settings.unsubscribeSecret,
+      });
+      counters = ingress.counters;
+      admin = createAdminSurface({ settings, logger, store, redis: producer, eventsQueue, connectors, ruleSet: () => rules.current() });
+      const handleRequest = admin.wrap(ingress.handleRequest);
+      server = await listenOrExplain(() => startIngressServer(handleRequest, settings.port, settings.host), settings.host, settings.port, 'PORT');
+      url = listeningUrl(server, settings.host);
+      logger.info({ url }, 'webhook ingress listening');
+    }
+
+    if (role !== 'worker' && settings.metricsPort !== null) {
+      logger.warn({ metricsPort: settings.metricsPort }, 'METRICS_PORT is read by --role worker only; this process serves /metrics on PORT');
+    }
+    if (role === 'worker' && settings.metricsPort !== null) {
+      const metricsPort = settings.metricsPort;
+      probeServer = await listenOrExplain(() => startProbeServer(producer, store, metricsPort, settings.host), settings.host, metricsPort, 'METRICS_PORT');
+      logger.info({ url: `${listeningUrl(probeServer, settings.host)}/metrics` }, 'metrics listening');
+    }
+  } catch (error) {
+    // A failed start must not leave workers taking jobs, or connections that keep the process alive.
+    await close();
+    throw error;
   }
 
   return {
@@ -207,21 +252,6 @@ export async function startHub(settings: Readonly<Settings>, role: Role, logger:
     ruleSet: () => rules.current(),
     counters,
     secrets,
-    async close() {
-      // Stop taking requests first, then let workers finish the jobs they hold.
-      if (server) await stopIngressServer(server);
-      if (probeServer) await stopIngressServer(probeServer, 1000);
-      await admin?.close();
-      await retention?.stop();
-      await Promise.all(workers.map((worker) => worker.close()));
-      await reconcile?.close();
-      await rules.close();
-      await Promise.all([...deliveryQueues.values()].map((queue) => queue.close()));
-      await eventsQueue.close();
-      await Promise.all([...connectors.values()].map((connector) => connector.close()));
-      producer.disconnect();
-      workerRedis?.disconnect();
-      await store.close();
-    },
+    close,
   };
 }

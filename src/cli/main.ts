@@ -4,7 +4,7 @@ import { loadSettings, SettingsError } from '../config/settings.js';
 import { loadEnvFile, type LoadedEnvFile } from '../config/env-file.js';
 import { describeSettings } from '../config/show-config.js';
 import { ListingsFileError } from '../demo/listings-file.js';
-import { RedisUnavailableError } from '../hub.js';
+import { PortUnavailableError, RedisUnavailableError } from '../hub.js';
 import { StoreUnavailableError } from '../mirror/open-store.js';
 import { RuleLoadError } from '../rules/load-rules.js';
 import { SourcesFileError } from '../sources/sources-file.js';
@@ -142,6 +142,7 @@ try {
     error instanceof RuleLoadError ||
     error instanceof UsageError ||
     error instanceof SettingsError || error instanceof RedisUnavailableError || error instanceof StoreUnavailableError ||
+    error instanceof PortUnavailableError ||
     error instanceof ListingsFileError ||
     error instanceof SourcesFileError || error instanceof RepliersApiError || error instanceof SubscribeUrlError) {
     console.error(`hub: ${error.message}`);

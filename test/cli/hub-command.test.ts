@@ -1,14 +1,22 @@
 /** The `hub` command as a user runs it, in a child process. */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { redisUrl, repoRoot, sharedData } from '../helpers/test-hub.js';
+import { redisUrl, repoRoot, sharedData, testHubSettings } from '../helpers/test-hub.js';
 import { spawnHub, type RunResult } from '../helpers/run-hub.js';
 
 function runHub(args: string[], env: Record<string, string>, cwd: string): Promise<RunResult> {
   return spawnHub(args, { ...process.env, ...env }, cwd);
+}
+
+/** Listens on a free port of 127.0.0.1, in place of another process that uses the port. */
+async function occupyPort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 describe('hub demo', () => {
@@ -85,6 +93,42 @@ describe('hub start', () => {
       const lines = result.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(testCase.expected);
+    }, 30_000);
+  }
+
+  const portCases = [
+    { setting: 'PORT', role: 'all' },
+    { setting: 'METRICS_PORT', role: 'worker' },
+  ];
+
+  for (const testCase of portCases) {
+    it(`says in one line when ${testCase.setting} is in use (--role ${testCase.role})`, async () => {
+      const folder = await testHubSettings();
+      const { server, port } = await occupyPort();
+      try {
+        const { settings } = folder;
+        const env = {
+          REDIS_URL: settings.redisUrl,
+          DATABASE_URL: settings.databaseUrl,
+          OUTBOX_DIR: settings.outboxDir,
+          QUEUE_PREFIX: settings.queuePrefix,
+          RULES_DIR: settings.rulesDir,
+          HOST: '127.0.0.1',
+          PORT: '0',
+          [testCase.setting]: String(port),
+        };
+        const result = await runHub(['start', '--role', testCase.role], env, folder.dir);
+
+        expect(result.code).toBe(1);
+        const lines = result.stderr.trim().split('\n');
+        expect(lines).toHaveLength(1);
+        expect(lines[0]).toBe(
+          `hub: port ${port} on 127.0.0.1 is already in use. Stop the process that listens on it, or set ${testCase.setting} to a free port.`,
+        );
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+        await folder.cleanup();
+      }
     }, 30_000);
   }
 
