@@ -274,7 +274,18 @@ async function benchPostgres(): Promise<void> {
   }
 }
 
-const stores = (process.env.MIRROR_BENCH_STORES ?? 'sqlite,postgres').split(',');
+/** Names MIRROR_BENCH_STORES accepts; a name outside them would otherwise measure nothing and exit 0. */
+const storeNames = ['sqlite', 'postgres'];
+const storesSetting = process.env.MIRROR_BENCH_STORES ?? storeNames.join(',');
+const stores = storesSetting
+  .split(',')
+  .map((name) => name.trim())
+  .filter((name) => name !== '');
+if (stores.length === 0 || stores.some((name) => !storeNames.includes(name))) {
+  console.error(`MIRROR_BENCH_STORES must be sqlite, postgres or sqlite,postgres, in lower case; got "${storesSetting}".`);
+  process.exit(1);
+}
+
 console.log(
   `${favoriteCount.toLocaleString('en-US')} favorites, ${clientCount.toLocaleString('en-US')} clients, ` +
     `${agentCount.toLocaleString('en-US')} agents; Node ${process.version}, ${os.cpus().length} CPUs`,
