@@ -1,5 +1,5 @@
 /** The `hub` command as a user runs it, in a child process. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -171,5 +171,30 @@ describe('hub rules check', () => {
     const result = await runHub(['rules', 'check', '--dir', path.join(repoRoot, 'rules')], {}, os.tmpdir());
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^3 rules are valid \(3 enabled\), version [0-9a-f]{12}$/m);
+  });
+
+  it('rejects comparisons with a wrong operand count', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hub-rules-check-'));
+    try {
+      const rule = {
+        id: 'cheap-listing-email',
+        description: 'Email clients about listings under $500,000.',
+        events: ['listing.updated'],
+        when: { and: [{ '<': [{ var: 'listing.listPrice' }] }, { '==': [1, 2, 3] }] },
+        actions: [{ connector: 'email', template: 'price-drop', to: 'clients' }],
+      };
+      await writeFile(path.join(dir, 'cheap.json'), JSON.stringify(rule));
+      const result = await runHub(['rules', 'check', '--dir', dir], {}, os.tmpdir());
+
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      expect(result.stderr.trim().split('\n')).toEqual([
+        'cheap.json rule "cheap-listing-email" at /when/and/0/<: < compares two values, or three as a between test, but got 1; write {"<": [a, b]} or {"<": [low, x, high]}',
+        'cheap.json rule "cheap-listing-email" at /when/and/1/==: == compares two values, but got 3; write {"==": [a, b]}',
+        `2 problem(s) found in ${dir}`,
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

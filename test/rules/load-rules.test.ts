@@ -98,6 +98,11 @@ describe('loadRuleSet', () => {
     { name: 'constructor in missing_some', rule: { ...validRule, when: { missing_some: [1, ['constructor.name']] } }, pointer: '/when/missing_some/1/0', message: /constructor/ },
     { name: 'empty path segment', rule: { ...validRule, when: { var: 'listing..listPrice' } }, pointer: '/when/var', message: /empty segment/ },
     { name: 'comparison with one operand', rule: { ...validRule, when: { below: [{ var: 'listing.listPrice' }] } }, pointer: '/when/below', message: /below compares two values, but got 1/ },
+    { name: '< with one operand', rule: { ...validRule, when: { '<': [{ var: 'listing.listPrice' }] } }, pointer: '/when/<', message: /^< compares two values, or three as a between test, but got 1;/ },
+    { name: '<= with four operands', rule: { ...validRule, when: { '<=': [1, { var: 'listing.listPrice' }, 3, 4] } }, pointer: '/when/<=', message: /^<= compares two values, or three as a between test, but got 4;/ },
+    { name: '== with three operands', rule: { ...validRule, when: { '==': [1, 2, 3] } }, pointer: '/when/==', message: /^== compares two values, but got 3;/ },
+    { name: '> with three operands', rule: { ...validRule, when: { '>': [{ var: 'listing.listPrice' }, 1, 2] } }, pointer: '/when/>', message: /^> compares two values, but got 3;/ },
+    { name: '!== with one operand', rule: { ...validRule, when: { '!==': { var: 'listing.status' } } }, pointer: '/when/!==', message: /^!== compares two values, but got 1;/ },
     { name: 'number with two values', rule: { ...validRule, when: { number: [1, 2] } }, pointer: '/when/number', message: /number takes one value/ },
     { name: 'became with a fixed transition', rule: { ...validRule, when: { became: ['New', ['Sld']] } }, pointer: '/when/became/0', message: /needs a status transition/ },
     { name: 'became on a listing field', rule: { ...validRule, when: { became: [{ var: 'listing.lastStatus' }, ['Sld']] } }, pointer: '/when/became/0', message: /not "listing.lastStatus"/ },
@@ -145,6 +150,20 @@ describe('loadRuleSet', () => {
     await writeFile(path.join(dir, 'a.json'), JSON.stringify({ ...validRule, when }));
     const ruleSet = await loadRuleSet(dir, connectors);
     expect(ruleSet.rules[0]!.when).toEqual(when);
+  });
+
+  it('accepts < and <= as between tests', async () => {
+    const when = {
+      and: [
+        { '<': [100000, { var: 'listing.listPrice' }, 600000] },
+        { '<=': [1, { var: 'listing.details.numBedrooms' }, 3] },
+      ],
+    };
+    await writeFile(path.join(dir, 'a.json'), JSON.stringify({ ...validRule, when }));
+    const ruleSet = await loadRuleSet(dir, connectors);
+    const condition = ruleSet.rules[0]!.condition;
+    expect(condition({ listing: { listPrice: 500000, details: { numBedrooms: 3 } } })).toBe(true);
+    expect(condition({ listing: { listPrice: 700000, details: { numBedrooms: 3 } } })).toBe(false);
   });
 
   it('reports invalid JSON with the file name', async () => {

@@ -142,6 +142,40 @@ describe('validateLogic malformed var', () => {
   });
 });
 
+describe('validateLogic comparison operands', () => {
+  const equalities = ['==', '===', '!=', '!==', '>', '>='];
+
+  it.each(equalities)('accepts %s with two operands', (name) => {
+    expect(validateLogic({ [name]: [{ var: 'a' }, 1] })).toStrictEqual([]);
+  });
+
+  it.each(['<', '<='])('accepts %s with two or three operands', (name) => {
+    expect(validateLogic({ [name]: [{ var: 'a' }, 1] })).toStrictEqual([]);
+    expect(validateLogic({ [name]: [0, { var: 'a' }, 10] })).toStrictEqual([]);
+  });
+
+  it.each(equalities.flatMap((name) => [0, 1, 3].map((count) => [name, count] as const)))('reports %s with operand count %i', (name, count) => {
+    const args = Array.from({ length: count }, (_, index) => index);
+    expect(validateLogic({ [name]: args })).toStrictEqual([
+      { pointer: `/${name}`, message: `${name} compares two values, but got ${count}; write {"${name}": [a, b]}` },
+    ]);
+  });
+
+  it.each(['<', '<='].flatMap((name) => [0, 1, 4].map((count) => [name, count] as const)))('reports %s with operand count %i', (name, count) => {
+    const args = Array.from({ length: count }, (_, index) => index);
+    expect(validateLogic({ [name]: args })).toStrictEqual([
+      {
+        pointer: `/${name}`,
+        message: `${name} compares two values, or three as a between test, but got ${count}; write {"${name}": [a, b]} or {"${name}": [low, x, high]}`,
+      },
+    ]);
+  });
+
+  it('counts an operand written without an array as one', () => {
+    expect(pointers({ and: [{ '!=': { var: 'a' } }] })).toStrictEqual(['/and/0/!=']);
+  });
+});
+
 describe('validateLogic reports every problem', () => {
   it('lists problems in document order', () => {
     const logic = {

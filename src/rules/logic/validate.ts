@@ -10,6 +10,22 @@ export interface LogicProblem {
   message: string;
 }
 
+/**
+ * Operand counts of the JSON Logic comparisons. json-logic-js 2.0.5 reads the first two operands and ignores the
+ * rest, except that `<` and `<=` read a third as the upper end of a between test (`a < b < c`). With fewer operands
+ * a missing one is undefined, so a comparison written with the wrong count silently tests something else.
+ */
+const comparisonOperandCounts: ReadonlyMap<string, readonly number[]> = new Map([
+  ['==', [2]],
+  ['===', [2]],
+  ['!=', [2]],
+  ['!==', [2]],
+  ['>', [2]],
+  ['>=', [2]],
+  ['<', [2, 3]],
+  ['<=', [2, 3]],
+]);
+
 export interface ValidateLogicOptions {
   /** Names of hub operations that rules may use besides the JSON Logic operators. */
   operations?: readonly string[];
@@ -17,9 +33,9 @@ export interface ValidateLogicOptions {
 
 /**
  * Checks a rule and returns every problem found, or [] for a valid rule. It reports unknown
- * operators, the unsupported "method" operator, objects with several keys, malformed `var`
- * arguments, and `var`, `missing` and `missing_some` paths with a blocked segment
- * ("__proto__", "constructor" or "prototype"), which never match.
+ * operators, the unsupported "method" operator, objects with several keys, comparisons with the wrong
+ * number of operands, malformed `var` arguments, and `var`, `missing` and `missing_some` paths with a
+ * blocked segment ("__proto__", "constructor" or "prototype"), which never match.
  */
 export function validateLogic(logic: unknown, options: ValidateLogicOptions = {}): LogicProblem[] {
   const problems: LogicProblem[] = [];
@@ -67,11 +83,27 @@ class RuleValidator {
       this.report(pointer, `unknown operator ${JSON.stringify(name)}; use one of the JSON Logic operators or a hub operation`);
     }
 
+    if (comparisonOperandCounts.has(name)) this.checkComparison(operation);
     if (name === 'var') this.checkVar(operation);
     if (name === 'missing') this.checkMissing(operation);
     if (name === 'missing_some') this.checkMissingSome(operation);
 
     operation.args.forEach((arg, index) => this.visit(arg, argumentPointer(operation, index)));
+  }
+
+  private checkComparison(operation: OperationNode): void {
+    const { name, args, pointer } = operation;
+    const counts = comparisonOperandCounts.get(name) ?? [];
+    if (counts.includes(args.length)) return;
+
+    if (counts.includes(3)) {
+      this.report(
+        pointer,
+        `${name} compares two values, or three as a between test, but got ${args.length}; write {"${name}": [a, b]} or {"${name}": [low, x, high]}`,
+      );
+    } else {
+      this.report(pointer, `${name} compares two values, but got ${args.length}; write {"${name}": [a, b]}`);
+    }
   }
 
   private checkVar(operation: OperationNode): void {
