@@ -15,7 +15,7 @@ import { SqliteStore } from '../mirror/sqlite/sqlite-store.js';
 import type { Store } from '../mirror/store.js';
 import { isRepliersEvent, repliersEvents } from '../repliers/events.js';
 import { readWebhookBody, WebhookBodyError, type WebhookBody } from '../repliers/webhook-body.js';
-import { formatProblem, loadRuleSet, RuleLoadError } from '../rules/load-rules.js';
+import { countProblems, formatProblem, loadRuleSet, RuleLoadError } from '../rules/load-rules.js';
 import { publishReloadRequest, reloadChannel, type ReloadReply } from '../rules/reload-channel.js';
 import type { RuleSet } from '../rules/rule.js';
 import { simulateRuleSet } from '../rules/simulate.js';
@@ -42,7 +42,7 @@ async function loadOrReport(dir: string, connectors: Map<string, Connector>, out
   } catch (error) {
     if (!(error instanceof RuleLoadError)) throw error;
     for (const problem of error.problems) output.err(formatProblem(problem));
-    output.err(`${error.problems.length} problem(s) found in ${dir}`);
+    output.err(`${countProblems(error.problems.length)} found in ${dir}`);
     return null;
   }
 }

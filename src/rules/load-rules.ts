@@ -25,8 +25,13 @@ export type ConnectorTemplates = ReadonlyMap<string, readonly string[]>;
 export class RuleLoadError extends Error {
   override readonly name = 'RuleLoadError';
   constructor(readonly problems: RuleProblem[]) {
-    super(`${problems.length} problem(s) in the rules:\n${problems.map(formatProblem).join('\n')}`);
+    super(`${countProblems(problems.length)} in the rules:\n${problems.map(formatProblem).join('\n')}`);
   }
+}
+
+/** Returns "1 problem" or "<count> problems". */
+export function countProblems(count: number): string {
+  return count === 1 ? '1 problem' : `${count} problems`;
 }
 
 export function formatProblem(problem: RuleProblem): string {

@@ -173,6 +173,22 @@ describe('hub rules check', () => {
     expect(result.stdout).toMatch(/^3 rules are valid \(3 enabled\), version [0-9a-f]{12}$/m);
   });
 
+  it('counts a single problem in the singular', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'hub-rules-check-'));
+    try {
+      await writeFile(path.join(dir, 'broken.json'), '{"id": ');
+      const result = await runHub(['rules', 'check', '--dir', dir], {}, os.tmpdir());
+
+      expect(result.code).toBe(1);
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/^broken\.json at \/: invalid JSON/);
+      expect(lines[1]).toBe(`1 problem found in ${dir}`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('rejects comparisons with a wrong operand count', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'hub-rules-check-'));
     try {
@@ -191,7 +207,7 @@ describe('hub rules check', () => {
       expect(result.stderr.trim().split('\n')).toEqual([
         'cheap.json rule "cheap-listing-email" at /when/and/0/<: < compares two values, or three as a between test, but got 1; write {"<": [a, b]} or {"<": [low, x, high]}',
         'cheap.json rule "cheap-listing-email" at /when/and/1/==: == compares two values, but got 3; write {"==": [a, b]}',
-        `2 problem(s) found in ${dir}`,
+        `2 problems found in ${dir}`,
       ]);
     } finally {
       await rm(dir, { recursive: true, force: true });

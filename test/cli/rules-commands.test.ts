@@ -158,7 +158,7 @@ describe('hub rules check', () => {
       expect.stringMatching(/^favorite-sold-slack\.json rule "favorite-sold-slack" at \/when\/==\/1: unknown lastStatus code\(s\) "Sold"/),
       expect.stringMatching(/^favorite-sold-slack\.json rule "favorite-sold-slack" at \/actions\/0\/connector: unknown connector "fax"; use one of email, slack/),
       expect.stringMatching(/^price-drop-email\.json at \/: invalid JSON/),
-      `3 problem(s) found in ${broken}`,
+      `3 problems found in ${broken}`,
     ]);
   }, 60_000);
 });

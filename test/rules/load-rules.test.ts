@@ -178,6 +178,18 @@ describe('loadRuleSet', () => {
     expect(problems).toEqual([expect.objectContaining({ file: 'b.json', pointer: '/id', message: 'the id is also used in a.json' })]);
   });
 
+  it('counts the problems in its message', async () => {
+    await writeFile(path.join(dir, 'a.json'), JSON.stringify({ ...validRule, events: [] }));
+    const one = await loadRuleSet(dir, connectors).catch((error: unknown) => error);
+    expect(one).toBeInstanceOf(RuleLoadError);
+    expect((one as RuleLoadError).message).toMatch(/^1 problem in the rules:\na\.json rule "price-drop-email" at \/events: /);
+
+    await writeFile(path.join(dir, 'a.json'), JSON.stringify({ ...validRule, events: [], actions: [] }));
+    const two = await loadRuleSet(dir, connectors).catch((error: unknown) => error);
+    expect(two).toBeInstanceOf(RuleLoadError);
+    expect((two as RuleLoadError).message).toMatch(/^2 problems in the rules:\n/);
+  });
+
   it('lists problems from every file at once', async () => {
     const problems = await problemsOf({ 'a.json': { ...validRule, events: [] }, 'b.json': { ...validRule, id: 'other', when: { nope: 1 } } });
     expect(new Set(problems.map((problem) => problem.file))).toEqual(new Set(['a.json', 'b.json']));
