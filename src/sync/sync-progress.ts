@@ -19,7 +19,9 @@ export interface ProgressReporter {
 const phaseLabels: Record<ReconcileProgress['phase'], string> = {
   agents: 'agents',
   clients: 'clients and favorites',
-  cleanup: 'clients no longer in Repliers',
+  // This phase goes through every mirrored client to find those Repliers no longer has, so its count is of clients
+  // checked. The summary states how many were removed.
+  cleanup: 'checking mirrored clients against Repliers',
 };
 
 /** Minimum time between two redraws of the bar, in milliseconds. */

@@ -70,6 +70,9 @@ describe('hub sync', () => {
     expect(first.stdout).toMatch(/favorites +7 read, 7 added, 0 changed, 0 removed/);
     // Without a TTY, progress comes as plain lines on stderr.
     expect(first.stderr).toContain('clients and favorites: 6 of 6 (100%)');
+    // The last phase only checks the mirrored clients, so its line must not read as a count of removed clients.
+    expect(first.stderr).toContain('checking mirrored clients against Repliers: 6 of 6 (100%)');
+    expect(first.stderr).not.toContain('no longer in Repliers');
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/favorites +7 read, 0 added, 0 changed, 0 removed/);
   }, 60_000);
