@@ -19,6 +19,7 @@ import { formatAddress } from '../repliers/listing-view.js';
 import type { RepliersListing } from '../repliers/types.js';
 import { buildDemoWorld, type DemoWorld } from './demo-world.js';
 import { ListingsFileError, readListingsFile } from './listings-file.js';
+import { formatLogLine } from './log-lines.js';
 import { startRepliersStandIn, webhookBody, type RepliersStandIn } from './repliers-stand-in.js';
 import { waitForEvents, type FinishedEvent } from './wait-for-events.js';
 
@@ -129,7 +130,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
 
   let hub: RunningHub;
   try {
-    hub = await startHub(settings, 'all', createLogger(settings.logLevel));
+    // The hub's log lines go through the demo's printer as plain text, so that warnings and errors read like the rest.
+    const logger = createLogger(settings.logLevel, { write: (line: string) => print(formatLogLine(line)) });
+    hub = await startHub(settings, 'all', logger);
   } catch (error) {
     await standIn.close();
     throw error;

@@ -25,10 +25,13 @@ describe('hub demo', () => {
     try {
       const result = await runHub(
         ['demo', '--listings', path.join(sharedData, 'repliers/listings-search-ottawa.json')],
-        { REDIS_URL: redisUrl, RULES_DIR: path.join(repoRoot, 'rules') },
+        { REDIS_URL: redisUrl, RULES_DIR: path.join(repoRoot, 'rules'), HUB_ADMIN_TOKEN: '' },
         cwd,
       );
       expect(result.stderr).toBe('');
+      // The hub's warnings are printed as plain text among the demo's lines, not as JSON.
+      expect(result.stdout).not.toMatch(/^\{/m);
+      expect(result.stdout).toMatch(/^warning: admin surface off: set HUB_ADMIN_TOKEN/m);
       expect(result.code).toBe(0);
       expect(result.stdout).toContain('listing.updated: price drop on 62 Erin Crescent, Ottawa');
       expect(result.stdout).toContain('routed: 3 deliveries');
