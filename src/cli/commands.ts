@@ -6,6 +6,7 @@ import { redisTargetOf } from '../queue/queues.js';
 import { createLogger } from '../logger.js';
 import { openStore } from '../mirror/open-store.js';
 import { isRepliersEvent, repliersEvents } from '../repliers/events.js';
+import { countOf, noun } from '../plural.js';
 
 /** A mistake in how a command was called; the CLI prints its message alone. */
 export class UsageError extends Error {
@@ -45,7 +46,7 @@ export async function startCommand(settings: Readonly<Settings>, role: Role): Pr
  */
 function describeMinutes(seconds: number): string {
   const minutes = Math.round(seconds / 60);
-  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  return countOf(minutes, 'minute');
 }
 
 export async function expectWebhooks(
@@ -56,7 +57,7 @@ export async function expectWebhooks(
 ): Promise<void> {
   const unknown = events.filter((event) => !isRepliersEvent(event));
   if (unknown.length > 0) {
-    throw new UsageError(`unknown event(s): ${unknown.join(', ')}; use one of ${repliersEvents.join(', ')}`);
+    throw new UsageError(`unknown ${noun(unknown.length, 'event')}: ${unknown.join(', ')}; use one of ${repliersEvents.join(', ')}`);
   }
   const seconds = minutes ? minutes * 60 : settings.handshakeWindowSeconds;
   const redis = await connectRedis(redisTargetOf(settings), 'producer', createLogger(settings.logLevel));

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeliveryRecord, EventRecord } from '../mirror/records.js';
 import type { Store } from '../mirror/store.js';
+import { countOf } from '../plural.js';
 
 export interface FinishedEvent {
   event: EventRecord;
@@ -27,7 +28,7 @@ export async function waitForEvents(store: Store, eventIds: readonly string[], t
     }
     if (open.length === 0) return finished;
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${open.length} event(s) to finish: ${open.join(', ')}`);
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${countOf(open.length, 'event')} to finish: ${open.join(', ')}`);
     }
     await sleep(50);
   }

@@ -12,6 +12,7 @@ import {
   type OperationNode,
 } from './logic/index.js';
 import { codesOf, statusFieldOfPath, type StatusField } from './status-codes.js';
+import { countOf, noun } from '../plural.js';
 
 /** Operations that take exactly two numeric operands. */
 const comparisons = new Set(['below', 'above', 'at_most', 'at_least', 'dropped', 'rose']);
@@ -60,7 +61,7 @@ function checkTransition(operation: OperationNode, report: (pointer: string, mes
   const { name, args, pointer } = operation;
   const example = `{"${name}": [{"var": "change.lastStatus"}, ["Sld"]]}`;
   if (args.length !== 2) {
-    report(pointer, `${name} takes a status transition and the codes, but got ${args.length} argument(s); write ${example}`);
+    report(pointer, `${name} takes a status transition and the codes, but got ${countOf(args.length, 'argument')}; write ${example}`);
     return;
   }
 
@@ -151,7 +152,7 @@ function checkCodes(
   if (unknown.length === 0) return;
   report(
     pointer,
-    `unknown ${field} code(s) ${unknown.map((code) => JSON.stringify(code)).join(', ')}, which never match; ${field} is one of ${known.join(', ')} (case-sensitive)`,
+    `unknown ${field} ${noun(unknown.length, 'code')} ${unknown.map((code) => JSON.stringify(code)).join(', ')}, which never match; ${field} is one of ${known.join(', ')} (case-sensitive)`,
   );
 }
 

@@ -18,6 +18,7 @@ import {
   type RuleProblem,
   type RuleSet,
 } from './rule.js';
+import { countOf } from '../plural.js';
 
 /** Template names by connector: the templates rules may name. */
 export type ConnectorTemplates = ReadonlyMap<string, readonly string[]>;
@@ -31,7 +32,7 @@ export class RuleLoadError extends Error {
 
 /** Returns "1 problem" or "<count> problems". */
 export function countProblems(count: number): string {
-  return count === 1 ? '1 problem' : `${count} problems`;
+  return countOf(count, 'problem');
 }
 
 export function formatProblem(problem: RuleProblem): string {

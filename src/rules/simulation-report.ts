@@ -1,5 +1,6 @@
 /** Text report of `hub rules simulate`: what the candidate rules would add and remove, grouped and listed. */
 import type { ChangeCount, SimulatedDelivery, SimulationReport } from './simulate.js';
+import { countOf, noun } from '../plural.js';
 
 /** Most added or removed deliveries listed one per line; `--json` gives them all. */
 const maxListed = 50;
@@ -34,7 +35,7 @@ export function formatSimulation(report: SimulationReport, liveDir: string, cand
     .map(([event, count]) => `${event} ${count}`)
     .join(', ');
   const lines = [
-    `replayed ${report.eventCount} recorded event(s) since ${report.since}${byEvent ? `: ${byEvent}` : ''}`,
+    `replayed ${report.eventCount} recorded ${noun(report.eventCount, 'event')} since ${report.since}${byEvent ? `: ${byEvent}` : ''}`,
     `live rules ${report.live.version} (${liveDir}): ${report.live.deliveries} deliveries`,
     `candidate rules ${report.candidate.version} (${candidateDir}): ${report.candidate.deliveries} deliveries`,
   ];
@@ -54,7 +55,7 @@ export function formatSimulation(report: SimulationReport, liveDir: string, cand
   if (differs > 0) {
     lines.push(
       '',
-      `the live rules reproduce the recorded deliveries of ${reproduced} of ${reproduced + differs} event(s); ` +
+      `the live rules reproduce the recorded deliveries of ${reproduced} of ${countOf(reproduced + differs, 'event')}; ` +
         `${differs} differ because the mirror or the rules changed since those events were routed`,
     );
   }

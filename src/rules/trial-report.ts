@@ -2,6 +2,7 @@
 import type { TraceNode } from './explain.js';
 import type { RuleSet } from './rule.js';
 import type { DeliveryTrial, ResourceTrial, RuleEvaluation, RuleTrial, SubjectSummary, TriedEvent } from './try-event.js';
+import { countOf, noun } from '../plural.js';
 
 /** Maximum length of an expression or value in a trace line, in characters. */
 const maxShown = 100;
@@ -64,12 +65,12 @@ function formatRule(trial: RuleTrial, ruleSet: RuleSet): string[] {
 
   const matchedCount = trial.evaluations.filter((evaluation) => evaluation.matched).length;
   const mark = trial.verdict === 'matched' ? '✓' : '✗';
-  const deliveries = trial.deliveries === 1 ? '1 delivery' : `${trial.deliveries} deliveries`;
+  const deliveries = countOf(trial.deliveries, 'delivery', 'deliveries');
   const lines = [
-    `  ${mark} ${trial.ruleId}: matched ${matchedCount} of ${trial.evaluations.length} evaluation(s) → ${deliveries}  (${trial.file})`,
+    `  ${mark} ${trial.ruleId}: matched ${matchedCount} of ${countOf(trial.evaluations.length, 'evaluation')} → ${deliveries}  (${trial.file})`,
   ];
   for (const { subjects, evaluation } of groupEvaluations(trial.evaluations)) {
-    const more = subjects.length > maxSubjects ? `; and ${subjects.length - maxSubjects} more favorite(s)` : '';
+    const more = subjects.length > maxSubjects ? `; and ${subjects.length - maxSubjects} more ${noun(subjects.length - maxSubjects, 'favorite')}` : '';
     const who = subjects.slice(0, maxSubjects).map(formatSubject).join('; ') + more;
     let verdict = evaluation.matched ? 'matched' : 'not matched';
     if (evaluation.trace.error !== undefined) verdict = `threw: ${evaluation.trace.error}`;

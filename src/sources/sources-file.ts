@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { decodeSecret } from './standard-webhooks.js';
+import { noun } from '../plural.js';
 
 /** Default tolerance between a delivery's `webhook-timestamp` and the hub's clock, in seconds. */
 export const defaultToleranceSeconds = 300;
@@ -77,7 +78,7 @@ function readSource(entry: unknown, index: number, env: Environment): Source {
   const known = new Set(['id', 'secrets', 'secretEnv', 'event', 'eventField', 'toleranceSeconds', 'description']);
   const unknown = Object.keys(entry).filter((key) => !known.has(key));
   if (unknown.length > 0) {
-    throw new SourcesFileError(`${where}: unknown field(s) ${unknown.map((key) => `"${key}"`).join(', ')}; allowed are ${[...known].join(', ')}.`);
+    throw new SourcesFileError(`${where}: unknown ${noun(unknown.length, 'field')} ${unknown.map((key) => `"${key}"`).join(', ')}; allowed are ${[...known].join(', ')}.`);
   }
 
   if (typeof entry.id !== 'string' || !sourceIdPattern.test(entry.id)) {

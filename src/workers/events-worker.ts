@@ -18,6 +18,7 @@ import { eventIdOfJob, replayDeliveries } from '../admin/replay.js';
 import { countEventProcessed, timeRuleEvaluation } from '../metrics/road-metrics.js';
 import { applyToMirror, ResourceError } from './apply-to-mirror.js';
 import { recipientLabel, routeResource } from './route-event.js';
+import { countOf } from '../plural.js';
 
 /** Delivery jobs added to Redis per round trip. */
 const enqueueChunkSize = 500;
@@ -119,7 +120,7 @@ export async function processEvent(options: EventsWorkerOptions, job: Job<EventJ
   }
 
   const outcome = deliveries.length > 0 ? 'routed' : 'ignored';
-  const detail = [`${deliveries.length} ${deliveries.length === 1 ? 'delivery' : 'deliveries'}`, ...problems].join('; ');
+  const detail = [countOf(deliveries.length, 'delivery', 'deliveries'), ...problems].join('; ');
   await recordEventTrace(store, log, eventId, event, body, matchedRules, deliveries);
   await store.setEventOutcome(eventId, outcome, detail, ruleSet.version, new Date().toISOString());
   countEventProcessed(event, outcome);

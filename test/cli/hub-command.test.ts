@@ -165,7 +165,7 @@ describe('hub webhooks expect', () => {
   it('rejects an unknown event name', async () => {
     const result = await runHub(['webhooks', 'expect', 'listing.exploded'], { REDIS_URL: redisUrl }, os.tmpdir());
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/^hub: unknown event\(s\): listing\.exploded; use one of agent\.created/);
+    expect(result.stderr).toMatch(/^hub: unknown event: listing\.exploded; use one of agent\.created/);
   });
 });
 

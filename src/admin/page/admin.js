@@ -149,7 +149,8 @@ async function searchEvents(more = false) {
   $('#event-table tbody').append(...rows);
   state.cursor = page.nextCursor;
   $('#more-events').hidden = !page.nextCursor;
-  say(`${$('#event-table tbody').children.length} event(s) shown.`);
+  const shown = $('#event-table tbody').children.length;
+  say(`${shown} ${shown === 1 ? 'event' : 'events'} shown.`);
 }
 
 function describeAction(action) {
@@ -355,7 +356,7 @@ async function testRules(event) {
 
   const matched = result.matchedRules.length > 0 ? result.matchedRules.join(', ') : 'none';
   const considered = result.rulesForEvent.length > 0 ? result.rulesForEvent.join(', ') : 'none';
-  const unknown = result.unknownFavoriteIds.length > 0 ? ` ${result.unknownFavoriteIds.length} favorite(s) are not in the mirror.` : '';
+  const unknown = result.unknownFavoriteIds.length > 0 ? ` ${result.unknownFavoriteIds.length} ${result.unknownFavoriteIds.length === 1 ? 'favorite is' : 'favorites are'} not in the mirror.` : '';
   $('#tester-summary').textContent = `Rule set ${result.ruleSetVersion}. Rules for ${result.eventType}: ${considered}. Matched: ${matched}.${unknown}`;
 
   $('#evaluation-table tbody').replaceChildren(...result.evaluations.map(evaluationRow));
