@@ -135,6 +135,18 @@ function httpError(status: number, request: string, body: string): RepliersApiEr
   }
 }
 
+/**
+ * Describes a failed fetch. Node's fetch rejects with "fetch failed" and puts the reason (refused, DNS, TLS) in
+ * `cause`, so the cause is added. A connection tried on several addresses fails with an AggregateError whose message
+ * can be empty, so its code is used instead.
+ */
+function describeNetworkError(error: unknown): string {
+  const message = (error as Error).message;
+  const cause = (error as { cause?: { message?: unknown; code?: unknown } }).cause;
+  const reason = cause?.message || cause?.code;
+  return typeof reason === 'string' && reason !== '' ? `${message} (${reason})` : message;
+}
+
 export class RepliersApi {
   private readonly baseUrl: string;
   private readonly apiKey: string;
@@ -190,10 +202,13 @@ export class RepliersApi {
           continue;
         }
         const timedOut = (error as Error).name === 'TimeoutError';
+        const where = `${request} at ${this.baseUrl}`;
+        const advice =
+          'Check that REPLIERS_API_URL is the address of the Repliers API and that the service is reachable from this machine.';
         throw new RepliersApiError(
           timedOut
-            ? `Repliers did not answer ${request} within ${this.timeoutMs} ms, ${attempt + 1} attempts`
-            : `Repliers request ${request} failed: ${(error as Error).message}, ${attempt + 1} attempts`,
+            ? `Repliers did not answer ${where} within ${this.timeoutMs} ms, ${attempt + 1} attempts. ${advice}`
+            : `Repliers request ${where} failed: ${describeNetworkError(error)}, ${attempt + 1} attempts. ${advice}`,
           timedOut ? 'REPLIERS_TIMEOUT' : 'REPLIERS_NETWORK',
           null,
           request,

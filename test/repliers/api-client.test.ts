@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DemoWorld } from '../../src/demo/demo-world.js';
 import { startRepliersStandIn, type RepliersStandIn } from '../../src/demo/repliers-stand-in.js';
 import { RepliersApi, RepliersApiError } from '../../src/repliers/api-client.js';
+import { closedPort } from '../helpers/closed-port.js';
 
 function makeWorld(clientCount: number): DemoWorld {
   const clients = Array.from({ length: clientCount }, (_, index) => ({
@@ -167,20 +168,24 @@ describe('retries', () => {
       const error = await caught(slow.listAgents());
 
       expect(error.code).toBe('REPLIERS_TIMEOUT');
-      expect(error.message).toContain('within 100 ms, 2 attempts');
+      expect(error.message).toContain(`GET /agents at ${silent.url} within 100 ms, 2 attempts`);
+      expect(error.message).toContain('Check that REPLIERS_API_URL');
     } finally {
       await closeServer(silent.server);
     }
   });
 
   it('reports a refused connection', async () => {
-    // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-    const nowhere = new RepliersApi({ baseUrl: 'http://127.0.0.1:1', apiKey: 'k', maxRetries: 1, backoffMs: 5 });
+    const baseUrl = `http://127.0.0.1:${await closedPort()}`;
+    const nowhere = new RepliersApi({ baseUrl, apiKey: 'k', maxRetries: 1, backoffMs: 5 });
 
     const error = await caught(nowhere.listAgents());
 
     expect(error.code).toBe('REPLIERS_NETWORK');
     expect(error.status).toBeNull();
+    expect(error.message).toContain(`GET /agents at ${baseUrl} failed: fetch failed (connect ECONNREFUSED 127.0.0.1:`);
+    expect(error.message).toContain('2 attempts');
+    expect(error.message).toContain('Check that REPLIERS_API_URL is the address of the Repliers API');
   });
 });
 

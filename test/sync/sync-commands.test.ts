@@ -10,6 +10,7 @@ import { startHub, type RunningHub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { mirrorEvents } from '../../src/sync/subscribe-hub.js';
 import { createProgressReporter } from '../../src/sync/sync-progress.js';
+import { closedPort } from '../helpers/closed-port.js';
 import { repoRoot, testHubSettings, type TestHubFolder } from '../helpers/test-hub.js';
 
 interface RunResult {
@@ -83,6 +84,22 @@ describe('hub sync', () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim()).toBe('hub: the sync command needs REPLIERS_API_KEY: set it to the API key of the Repliers account.');
   });
+
+  it('names the URL it could not reach', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}`;
+
+    const result = await runHub(['sync'], { ...env, REPLIERS_API_URL: url });
+
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    // The client retries a refused connection four times before it gives up, so 5 attempts.
+    expect(result.stderr.trim()).toBe(
+      `hub: Repliers request GET /agents at ${url} failed: fetch failed (connect ECONNREFUSED 127.0.0.1:${port}), ` +
+        '5 attempts. Check that REPLIERS_API_URL is the address of the Repliers API and that the service is reachable ' +
+        'from this machine.',
+    );
+  }, 30_000);
 
   it('explains a rejected key in one line', async () => {
     const result = await runHub(['sync'], { ...env, REPLIERS_API_KEY: 'not-the-key' });
