@@ -7,6 +7,7 @@ import { createLogger } from '../logger.js';
 import { openStore } from '../mirror/open-store.js';
 import { isRepliersEvent, repliersEvents } from '../repliers/events.js';
 import { countOf, noun } from '../plural.js';
+import { serveRepliersStandIn } from '../demo/serve-repliers.js';
 
 /** A mistake in how a command was called; the CLI prints its message alone. */
 export class UsageError extends Error {
@@ -32,6 +33,27 @@ export async function startCommand(settings: Readonly<Settings>, role: Role): Pr
       },
       (error: unknown) => {
         logger.error({ err: error }, 'stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/** Runs `hub demo repliers`: serves the Repliers stand-in until SIGINT or SIGTERM, then exits with 0. */
+export async function repliersStandInCommand(options: { listingsFile?: string; port?: number }): Promise<void> {
+  const standIn = await serveRepliersStandIn(options);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: stopping the Repliers stand-in`);
+    standIn.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`hub: the Repliers stand-in did not stop cleanly: ${(error as Error).message}`);
         process.exit(1);
       },
     );

@@ -8,12 +8,14 @@ import { PortUnavailableError, RedisUnavailableError } from '../hub.js';
 import { StoreUnavailableError } from '../mirror/open-store.js';
 import { RuleLoadError } from '../rules/load-rules.js';
 import { SourcesFileError } from '../sources/sources-file.js';
-import { expectWebhooks, startCommand, UsageError } from './commands.js';
+import { expectWebhooks, repliersStandInCommand, startCommand, UsageError } from './commands.js';
 import { subscribeCommand, syncCommand } from './sync-commands.js';
 import { RepliersApiError } from '../repliers/api-client.js';
 import { SubscribeUrlError } from '../sync/subscribe-hub.js';
 import { checkRules, reloadRules, simulateRules, testRules } from './rules-commands.js';
 import { runDemo } from '../demo/run-demo.js';
+import { defaultStandInPort } from '../demo/serve-repliers.js';
+import { StandInPortError } from '../demo/repliers-stand-in.js';
 import { connectorStatusCommand, resumeConnectorCommand } from '../../connectors/connector-commands.js';
 
 function positiveInteger(value: string): number {
@@ -22,8 +24,16 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+function portNumber(value: string): number {
+  const parsed = Number(value);
+  if (!/^\d+$/.test(value) || parsed > 65_535) throw new InvalidArgumentError('expected a port number from 0 to 65535');
+  return parsed;
+}
+
 const program = new Command()
   .name('hub')
+  // Options of a parent command end at its subcommand, so `hub demo repliers --listings` reaches the subcommand.
+  .enablePositionalOptions()
   .description('Webhook hub for real-estate teams: Repliers events routed by rules to email, Slack, Salesforce and signed webhooks.')
   .showHelpAfterError();
 
@@ -35,12 +45,25 @@ program
     await startCommand(loadSettings(), options.role);
   });
 
-program
+const demo = program
   .command('demo')
   .description('Run a whole demo: a local Repliers stand-in sends real webhooks to a real hub on Redis.')
   .option('--listings <file>', 'a Repliers GET /listings response to build the demo from (default: the bundled sample)')
   .action(async (options: { listings?: string }) => {
     await runDemo({ listingsFile: options.listings });
+  });
+demo
+  .command('repliers')
+  .description(
+    "Serve only the demo's Repliers API stand-in on 127.0.0.1, with its agents, clients and favorites, until Ctrl-C; " +
+      'it prints the REPLIERS_API_URL and REPLIERS_API_KEY that point a hub at it.',
+  )
+  .option('--port <n>', `port on 127.0.0.1, or 0 for any free port (default: ${defaultStandInPort})`, portNumber)
+  .option('--listings <file>', 'a Repliers GET /listings response to build the people from (default: the bundled sample)')
+  .action(async (options: { port?: number; listings?: string }, command: Command) => {
+    // `hub demo --listings <file> repliers` gives the file to the parent command.
+    const listingsFile = options.listings ?? (command.parent?.opts() as { listings?: string } | undefined)?.listings;
+    await repliersStandInCommand({ listingsFile, port: options.port });
   });
 
 program
@@ -143,7 +166,7 @@ try {
     error instanceof UsageError ||
     error instanceof SettingsError || error instanceof RedisUnavailableError || error instanceof StoreUnavailableError ||
     error instanceof PortUnavailableError ||
-    error instanceof ListingsFileError ||
+    error instanceof ListingsFileError || error instanceof StandInPortError ||
     error instanceof SourcesFileError || error instanceof RepliersApiError || error instanceof SubscribeUrlError) {
     console.error(`hub: ${error.message}`);
     process.exit(1);

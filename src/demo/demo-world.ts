@@ -3,6 +3,7 @@
  * listing is favorited by three clients, the second by two, and the rest by one client or none.
  */
 import type { RepliersAgent, RepliersClient, RepliersFavorite, RepliersListing } from '../repliers/types.js';
+import { ListingsFileError, readListingsFile } from './listings-file.js';
 
 export interface DemoWorld {
   listings: RepliersListing[];
@@ -75,4 +76,16 @@ export function buildDemoWorld(listings: RepliersListing[]): DemoWorld {
   });
 
   return { listings, agents, clients, favorites };
+}
+
+/** The demo world puts favorites on the first five listings. */
+const minimumListings = 5;
+
+/** Reads a listings file and builds the demo world on it; a file with fewer than five listings is rejected. */
+export async function loadDemoWorld(listingsFile: string): Promise<DemoWorld> {
+  const listings = await readListingsFile(listingsFile);
+  if (listings.length < minimumListings) {
+    throw new ListingsFileError(`the demo needs at least ${minimumListings} listings; ${listingsFile} has ${listings.length}`);
+  }
+  return buildDemoWorld(listings);
 }

@@ -1,7 +1,7 @@
 /**
- * A local stand-in for Repliers, for `hub demo` and the tests. It serves the API calls the hub makes: agents,
- * clients and favorites with Repliers' paging and error shapes, and webhook subscriptions with the handshake and
- * the 409 for a target_url already in use. It also sends webhooks as Repliers does, handshake first. It listens on
+ * A local stand-in for Repliers, for `hub demo`, `hub demo repliers` and the tests. It serves the API calls the hub
+ * makes: agents, clients and favorites with Repliers' paging and error shapes, and webhook subscriptions with the
+ * handshake and the 409 for a target_url already in use. It also sends webhooks as Repliers does, handshake first. It listens on
  * 127.0.0.1 only. Its world is read on every request, so a test can change the arrays of `world` between calls.
  */
 import { randomBytes } from 'node:crypto';
@@ -93,7 +93,22 @@ const publicView = (subscription: Subscription): RepliersWebhook => ({
   configuration: subscription.configuration,
 });
 
-export async function startRepliersStandIn(world: DemoWorld, apiKey = randomBytes(12).toString('hex')): Promise<RepliersStandIn> {
+export interface StandInOptions {
+  /** The key requests must carry in the REPLIERS-API-KEY header. Default: 24 random hex digits. */
+  apiKey?: string;
+  /** Port on 127.0.0.1. Default 0, a free port the system picks. */
+  port?: number;
+  /** Called once per finished response, such as `GET /clients/5001` with 200. */
+  onResponse?: (request: string, status: number) => void;
+}
+
+/** An error for a stand-in port that is already in use or that this user may not listen on. */
+export class StandInPortError extends Error {
+  override readonly name = 'StandInPortError';
+}
+
+export async function startRepliersStandIn(world: DemoWorld, options: StandInOptions = {}): Promise<RepliersStandIn> {
+  const apiKey = options.apiKey ?? randomBytes(12).toString('hex');
   const requests: string[] = [];
   const failures: { status: number; retryAfter?: number; pathPart?: string }[] = [];
   /** Every kept subscription in creation order; `deliver` uses the latest one of an event. */
@@ -215,11 +230,13 @@ export async function startRepliersStandIn(world: DemoWorld, apiKey = randomByte
   };
 
   const server: Server = createServer((req, res) => {
+    const { onResponse } = options;
+    if (onResponse) res.on('finish', () => onResponse(`${req.method} ${req.url ?? '/'}`, res.statusCode));
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) send(res, 500, { message: `Stand-in error: ${(error as Error).message}` });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await listen(server, options.port ?? 0);
   const { port } = server.address() as AddressInfo;
 
   return {
@@ -256,6 +273,26 @@ export async function startRepliersStandIn(world: DemoWorld, apiKey = randomByte
       });
     },
   };
+}
+
+/** Listens on 127.0.0.1 only, and turns a port that is taken or not allowed into a {@link StandInPortError}. */
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const fail = (error: NodeJS.ErrnoException): void => {
+      if (error.code === 'EADDRINUSE') {
+        reject(new StandInPortError(`port ${port} on 127.0.0.1 is already in use: stop the program that listens there, or choose another port with --port`));
+      } else if (error.code === 'EACCES') {
+        reject(new StandInPortError(`port ${port} on 127.0.0.1 may not be used by this user: choose a port above 1023 with --port`));
+      } else {
+        reject(error);
+      }
+    };
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', fail);
+      resolve();
+    });
+  });
 }
 
 /** Builds the body of a webhook as the newer Repliers reference describes it. */

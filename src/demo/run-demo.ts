@@ -17,8 +17,7 @@ import { deliveryQueueName, eventsQueueName } from '../queue/queues.js';
 import { toNumber } from '../repliers/listing-values.js';
 import { formatAddress } from '../repliers/listing-view.js';
 import type { RepliersListing } from '../repliers/types.js';
-import { buildDemoWorld, type DemoWorld } from './demo-world.js';
-import { ListingsFileError, readListingsFile } from './listings-file.js';
+import { loadDemoWorld, type DemoWorld } from './demo-world.js';
 import { formatLogLine } from './log-lines.js';
 import { startRepliersStandIn, webhookBody, type RepliersStandIn } from './repliers-stand-in.js';
 import { waitForEvents, type FinishedEvent } from './wait-for-events.js';
@@ -41,9 +40,6 @@ interface SentEvent {
   status: number;
   eventId: string | null;
 }
-
-/** The demo world puts favorites on the first five listings. */
-const minimumListings = 5;
 
 export const defaultListingsFile = (): string => path.join(packageRoot(), 'src', 'demo', 'sample-listings.json');
 
@@ -97,11 +93,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const print = options.print ?? ((line: string) => console.log(line));
   const listingsFile = options.listingsFile ?? defaultListingsFile();
   const dataDir = path.resolve(options.dataDir ?? path.join('data', 'demo'));
-  const listings = await readListingsFile(listingsFile);
-  if (listings.length < minimumListings) {
-    throw new ListingsFileError(`the demo needs at least ${minimumListings} listings; ${listingsFile} has ${listings.length}`);
-  }
-  const world = buildDemoWorld(listings);
+  const world = await loadDemoWorld(listingsFile);
+  const { listings } = world;
   const env = options.env ?? process.env;
 
   // Checked before the previous run's files are removed, so a mistyped REDIS_URL loses nothing.
