@@ -177,6 +177,9 @@ const newerFavoriteFields = "(excluded.updated_at >= favorites.updated_at OR fav
 /** SQLite binds at most 32,766 parameters per statement; id lists are read in chunks well below that. */
 const idChunkSize = 900;
 
+/** Prepared statements kept per store before the cache starts again empty. */
+const maxCachedStatements = 256;
+
 /** Events deleted per transaction by purgeEventsBefore. */
 const purgeBatchSize = 1000;
 
@@ -189,6 +192,8 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
+  /** Statements by SQL text; see {@link SqliteStore.statement}. */
+  private readonly statements = new Map<string, Database.Statement>();
   /** Statements of rowsByIds by table, prepared at their first use because their tables exist only after migrate. */
   private readonly byIdStatements = new Map<string, Database.Statement>();
 
@@ -202,6 +207,21 @@ export class SqliteStore implements Store {
     // million favorites in memory: getFavorites of 10,000 ids took about half as long (bench/mirror.ts).
     this.db.pragma('cache_size = -65536');
     this.db.pragma('mmap_size = 268435456');
+  }
+
+  /**
+   * Returns the statement of `sql`, prepared at its first use. SQLite parses and plans a statement when it is
+   * prepared; preparing on every call took about 8% of the hub's CPU time in a profile of bench/latency.ts.
+   */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      // Searches and id lists build their SQL, so the set of texts is bounded only by this limit.
+      if (this.statements.size >= maxCachedStatements) this.statements.clear();
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   async migrate(): Promise<void> {
@@ -230,48 +250,42 @@ export class SqliteStore implements Store {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.statement('SELECT 1').get();
   }
 
   async upsertAgent(agent: AgentInput, at: string): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO agents (agent_id, fname, lname, email, phone, brokerage, external_id, updated_at)
-         VALUES (@agentId, @fname, @lname, @email, @phone, @brokerage, @externalId, @at)
-         ON CONFLICT (agent_id) DO UPDATE SET fname = excluded.fname, lname = excluded.lname, email = excluded.email,
-           phone = excluded.phone, brokerage = excluded.brokerage, external_id = excluded.external_id,
-           deleted_at = NULL, updated_at = excluded.updated_at
-         WHERE excluded.updated_at > agents.updated_at
-           OR (excluded.updated_at = agents.updated_at AND agents.deleted_at IS NULL)`,
-      )
-      .run({ ...agent, at });
+    this.statement(
+      `INSERT INTO agents (agent_id, fname, lname, email, phone, brokerage, external_id, updated_at)
+       VALUES (@agentId, @fname, @lname, @email, @phone, @brokerage, @externalId, @at)
+       ON CONFLICT (agent_id) DO UPDATE SET fname = excluded.fname, lname = excluded.lname, email = excluded.email,
+         phone = excluded.phone, brokerage = excluded.brokerage, external_id = excluded.external_id,
+         deleted_at = NULL, updated_at = excluded.updated_at
+       WHERE excluded.updated_at > agents.updated_at
+         OR (excluded.updated_at = agents.updated_at AND agents.deleted_at IS NULL)`,
+    ).run({ ...agent, at });
   }
 
   async deleteAgent(agentId: string, at: string): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO agents (agent_id, deleted_at, updated_at) VALUES (?, ?, ?)
-         ON CONFLICT (agent_id) DO UPDATE SET deleted_at = COALESCE(agents.deleted_at, excluded.deleted_at),
-           updated_at = excluded.updated_at
-         WHERE excluded.updated_at >= agents.updated_at`,
-      )
-      .run(agentId, at, at);
+    this.statement(
+      `INSERT INTO agents (agent_id, deleted_at, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (agent_id) DO UPDATE SET deleted_at = COALESCE(agents.deleted_at, excluded.deleted_at),
+         updated_at = excluded.updated_at
+       WHERE excluded.updated_at >= agents.updated_at`,
+    ).run(agentId, at, at);
   }
 
   async upsertClient(client: ClientInput, at: string): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO clients (client_id, agent_id, fname, lname, email, phone, status, external_id, preferences, tags,
-           opted_out_at, updated_at, data_at)
-         VALUES (@clientId, @agentId, @fname, @lname, @email, @phone, @status, @externalId, @preferences, @tags,
-           (SELECT opted_out_at FROM client_opt_outs WHERE client_id = @clientId), @at, @at)
-         ON CONFLICT (client_id) DO UPDATE SET agent_id = excluded.agent_id, fname = excluded.fname,
-           lname = excluded.lname, email = excluded.email, phone = excluded.phone, status = excluded.status,
-           external_id = excluded.external_id, preferences = excluded.preferences, tags = excluded.tags,
-           data_at = excluded.data_at, updated_at = MAX(clients.updated_at, excluded.updated_at)
-         WHERE clients.data_at IS NULL OR excluded.data_at >= clients.data_at`,
-      )
-      .run({
+    this.statement(
+      `INSERT INTO clients (client_id, agent_id, fname, lname, email, phone, status, external_id, preferences, tags,
+         opted_out_at, updated_at, data_at)
+       VALUES (@clientId, @agentId, @fname, @lname, @email, @phone, @status, @externalId, @preferences, @tags,
+         (SELECT opted_out_at FROM client_opt_outs WHERE client_id = @clientId), @at, @at)
+       ON CONFLICT (client_id) DO UPDATE SET agent_id = excluded.agent_id, fname = excluded.fname,
+         lname = excluded.lname, email = excluded.email, phone = excluded.phone, status = excluded.status,
+         external_id = excluded.external_id, preferences = excluded.preferences, tags = excluded.tags,
+         data_at = excluded.data_at, updated_at = MAX(clients.updated_at, excluded.updated_at)
+       WHERE clients.data_at IS NULL OR excluded.data_at >= clients.data_at`,
+    ).run({
         ...client,
         status: client.status ? 1 : 0,
         preferences: JSON.stringify(client.preferences),
@@ -283,30 +297,24 @@ export class SqliteStore implements Store {
   async deleteClient(clientId: string, at: string): Promise<void> {
     // IMMEDIATE takes the write lock before reading, so no favorite of this client can be inserted in between.
     this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO clients (client_id, status, deleted_at, updated_at) VALUES (?, 0, ?, ?)
-           ON CONFLICT (client_id) DO UPDATE SET deleted_at = COALESCE(clients.deleted_at, excluded.deleted_at),
-             updated_at = MAX(clients.updated_at, excluded.updated_at)`,
-        )
-        .run(clientId, at, at);
-      this.db
-        .prepare(
-          `UPDATE favorites SET deleted_at = @at, updated_at = MAX(updated_at, @at)
-           WHERE client_id = @clientId AND deleted_at IS NULL`,
-        )
-        .run({ clientId, at });
+      this.statement(
+        `INSERT INTO clients (client_id, status, deleted_at, updated_at) VALUES (?, 0, ?, ?)
+         ON CONFLICT (client_id) DO UPDATE SET deleted_at = COALESCE(clients.deleted_at, excluded.deleted_at),
+           updated_at = MAX(clients.updated_at, excluded.updated_at)`,
+      ).run(clientId, at, at);
+      this.statement(
+        `UPDATE favorites SET deleted_at = @at, updated_at = MAX(updated_at, @at)
+         WHERE client_id = @clientId AND deleted_at IS NULL`,
+      ).run({ clientId, at });
     }).immediate();
   }
 
   async recordOptOut(clientId: string, at: string): Promise<void> {
     // The opt-out table keeps the opt-out of a client not mirrored yet; upsertClient copies it into the new row.
     this.db.transaction(() => {
-      this.db
-        .prepare('INSERT INTO client_opt_outs (client_id, opted_out_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
+      this.statement('INSERT INTO client_opt_outs (client_id, opted_out_at) VALUES (?, ?) ON CONFLICT DO NOTHING')
         .run(clientId, at);
-      this.db
-        .prepare('UPDATE clients SET opted_out_at = COALESCE(opted_out_at, ?), updated_at = ? WHERE client_id = ?')
+      this.statement('UPDATE clients SET opted_out_at = COALESCE(opted_out_at, ?), updated_at = ? WHERE client_id = ?')
         .run(at, at, clientId);
     })();
   }
@@ -351,43 +359,39 @@ export class SqliteStore implements Store {
   async applyFavoriteCreated(favorite: FavoriteInput, at: string): Promise<void> {
     // The new row takes the deletion time of a deleted client, so a late favorite.created is never routed. The
     // SELECT needs its WHERE clause, or SQLite would read ON CONFLICT as a join constraint.
-    this.db
-      .prepare(
-        `INSERT INTO favorites (favorite_id, client_id, mls_number, board_id, tags, comments, created_at, updated_at,
-           deleted_at)
-         SELECT @favoriteId, @clientId, @mlsNumber, @boardId, @tags, @comments, @at, @at,
-           (SELECT deleted_at FROM clients WHERE client_id = @clientId)
-         WHERE true
-         ON CONFLICT (favorite_id) DO UPDATE SET
-           client_id = CASE WHEN ${newerFavoriteFields} THEN excluded.client_id ELSE favorites.client_id END,
-           mls_number = CASE WHEN ${newerFavoriteFields} THEN excluded.mls_number ELSE favorites.mls_number END,
-           board_id = CASE WHEN ${newerFavoriteFields} THEN excluded.board_id ELSE favorites.board_id END,
-           tags = CASE WHEN ${newerFavoriteFields} THEN excluded.tags ELSE favorites.tags END,
-           comments = CASE WHEN ${newerFavoriteFields} THEN excluded.comments ELSE favorites.comments END,
-           created_at = MIN(favorites.created_at, excluded.created_at),
-           updated_at = MAX(favorites.updated_at, excluded.updated_at),
-           deleted_at = COALESCE(favorites.deleted_at, excluded.deleted_at)`,
-      )
-      .run({ ...favorite, tags: JSON.stringify(favorite.tags), at });
+    this.statement(
+      `INSERT INTO favorites (favorite_id, client_id, mls_number, board_id, tags, comments, created_at, updated_at,
+         deleted_at)
+       SELECT @favoriteId, @clientId, @mlsNumber, @boardId, @tags, @comments, @at, @at,
+         (SELECT deleted_at FROM clients WHERE client_id = @clientId)
+       WHERE true
+       ON CONFLICT (favorite_id) DO UPDATE SET
+         client_id = CASE WHEN ${newerFavoriteFields} THEN excluded.client_id ELSE favorites.client_id END,
+         mls_number = CASE WHEN ${newerFavoriteFields} THEN excluded.mls_number ELSE favorites.mls_number END,
+         board_id = CASE WHEN ${newerFavoriteFields} THEN excluded.board_id ELSE favorites.board_id END,
+         tags = CASE WHEN ${newerFavoriteFields} THEN excluded.tags ELSE favorites.tags END,
+         comments = CASE WHEN ${newerFavoriteFields} THEN excluded.comments ELSE favorites.comments END,
+         created_at = MIN(favorites.created_at, excluded.created_at),
+         updated_at = MAX(favorites.updated_at, excluded.updated_at),
+         deleted_at = COALESCE(favorites.deleted_at, excluded.deleted_at)`,
+    ).run({ ...favorite, tags: JSON.stringify(favorite.tags), at });
   }
 
   async applyFavoriteDeleted(
     favorite: Pick<FavoriteInput, 'favoriteId'> & Partial<FavoriteInput>,
     at: string,
   ): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO favorites (favorite_id, client_id, mls_number, board_id, tags, comments, created_at, updated_at, deleted_at)
-         VALUES (@favoriteId, @clientId, @mlsNumber, @boardId, @tags, @comments, @at, @at, @at)
-         ON CONFLICT (favorite_id) DO UPDATE SET
-           deleted_at = CASE WHEN favorites.deleted_at IS NULL OR excluded.deleted_at < favorites.deleted_at
-             THEN excluded.deleted_at ELSE favorites.deleted_at END,
-           updated_at = MAX(favorites.updated_at, excluded.updated_at),
-           client_id = CASE WHEN favorites.client_id = '' THEN excluded.client_id ELSE favorites.client_id END,
-           mls_number = CASE WHEN favorites.mls_number = '' THEN excluded.mls_number ELSE favorites.mls_number END,
-           board_id = CASE WHEN favorites.mls_number = '' THEN excluded.board_id ELSE favorites.board_id END`,
-      )
-      .run({
+    this.statement(
+      `INSERT INTO favorites (favorite_id, client_id, mls_number, board_id, tags, comments, created_at, updated_at, deleted_at)
+       VALUES (@favoriteId, @clientId, @mlsNumber, @boardId, @tags, @comments, @at, @at, @at)
+       ON CONFLICT (favorite_id) DO UPDATE SET
+         deleted_at = CASE WHEN favorites.deleted_at IS NULL OR excluded.deleted_at < favorites.deleted_at
+           THEN excluded.deleted_at ELSE favorites.deleted_at END,
+         updated_at = MAX(favorites.updated_at, excluded.updated_at),
+         client_id = CASE WHEN favorites.client_id = '' THEN excluded.client_id ELSE favorites.client_id END,
+         mls_number = CASE WHEN favorites.mls_number = '' THEN excluded.mls_number ELSE favorites.mls_number END,
+         board_id = CASE WHEN favorites.mls_number = '' THEN excluded.board_id ELSE favorites.board_id END`,
+    ).run({
         favoriteId: favorite.favoriteId,
         clientId: favorite.clientId ?? '',
         mlsNumber: favorite.mlsNumber ?? '',
@@ -401,24 +405,21 @@ export class SqliteStore implements Store {
   async listClientIds(after: string, limit: number): Promise<string[]> {
     // Each side is limited before the union. The first `limit` ids of the union are among the first `limit` of
     // each side, so the result is the same, and each table's index then serves its side in order.
-    const rows = this.db
-      .prepare(
-        `SELECT client_id FROM (
-           SELECT client_id FROM (
-             SELECT client_id FROM clients WHERE deleted_at IS NULL AND client_id > @after ORDER BY client_id LIMIT @limit)
-           UNION
-           SELECT client_id FROM (
-             SELECT DISTINCT client_id FROM favorites WHERE deleted_at IS NULL AND client_id > @after
-             ORDER BY client_id LIMIT @limit)
-         ) ORDER BY client_id LIMIT @limit`,
-      )
-      .all({ after, limit }) as Row[];
+    const rows = this.statement(
+      `SELECT client_id FROM (
+         SELECT client_id FROM (
+           SELECT client_id FROM clients WHERE deleted_at IS NULL AND client_id > @after ORDER BY client_id LIMIT @limit)
+         UNION
+         SELECT client_id FROM (
+           SELECT DISTINCT client_id FROM favorites WHERE deleted_at IS NULL AND client_id > @after
+           ORDER BY client_id LIMIT @limit)
+       ) ORDER BY client_id LIMIT @limit`,
+    ).all({ after, limit }) as Row[];
     return rows.map((row) => String(row.client_id));
   }
 
   async listAgentIds(after: string, limit: number): Promise<string[]> {
-    const rows = this.db
-      .prepare('SELECT agent_id FROM agents WHERE deleted_at IS NULL AND agent_id > ? ORDER BY agent_id LIMIT ?')
+    const rows = this.statement('SELECT agent_id FROM agents WHERE deleted_at IS NULL AND agent_id > ? ORDER BY agent_id LIMIT ?')
       .all(after, limit) as Row[];
     return rows.map((row) => String(row.agent_id));
   }
@@ -426,8 +427,7 @@ export class SqliteStore implements Store {
   async getFavoritesOfClients(clientIds: readonly string[]): Promise<FavoriteRecord[]> {
     const favorites: FavoriteRecord[] = [];
     for (const part of chunks([...new Set(clientIds)], idChunkSize)) {
-      const rows = this.db
-        .prepare(`SELECT * FROM favorites WHERE client_id IN (${part.map(() => '?').join(',')}) ORDER BY favorite_id`)
+      const rows = this.statement(`SELECT * FROM favorites WHERE client_id IN (${part.map(() => '?').join(',')}) ORDER BY favorite_id`)
         .all(...part) as Row[];
       for (const row of rows) favorites.push(favoriteFromRow(row));
     }
@@ -454,30 +454,25 @@ export class SqliteStore implements Store {
   }
 
   async getFavoritesOfListing(mlsNumber: string, boardId: string | null): Promise<FavoriteWithPeople[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM favorites WHERE mls_number = ? AND deleted_at IS NULL
-           AND (? IS NULL OR board_id IS NULL OR board_id = ?)`,
-      )
-      .all(mlsNumber, boardId, boardId) as Row[];
+    const rows = this.statement(
+      `SELECT * FROM favorites WHERE mls_number = ? AND deleted_at IS NULL
+         AND (? IS NULL OR board_id IS NULL OR board_id = ?)`,
+    ).all(mlsNumber, boardId, boardId) as Row[];
     return this.withPeople(rows.map(favoriteFromRow));
   }
 
   async upsertListing(listing: ListingInput, at: string): Promise<void> {
-    this.db
-      .prepare(
-        `INSERT INTO listings (mls_number, board_id, list_price, status, last_status, summary, updated_at)
-         VALUES (@mlsNumber, @boardId, @listPrice, @status, @lastStatus, @summary, @at)
-         ON CONFLICT (mls_number, board_id) DO UPDATE SET list_price = excluded.list_price, status = excluded.status,
-           last_status = excluded.last_status, summary = excluded.summary, updated_at = excluded.updated_at
-         WHERE excluded.updated_at >= listings.updated_at`,
-      )
-      .run({ ...listing, boardId: listing.boardId ?? '', summary: JSON.stringify(listing.summary), at });
+    this.statement(
+      `INSERT INTO listings (mls_number, board_id, list_price, status, last_status, summary, updated_at)
+       VALUES (@mlsNumber, @boardId, @listPrice, @status, @lastStatus, @summary, @at)
+       ON CONFLICT (mls_number, board_id) DO UPDATE SET list_price = excluded.list_price, status = excluded.status,
+         last_status = excluded.last_status, summary = excluded.summary, updated_at = excluded.updated_at
+       WHERE excluded.updated_at >= listings.updated_at`,
+    ).run({ ...listing, boardId: listing.boardId ?? '', summary: JSON.stringify(listing.summary), at });
   }
 
   async getListing(mlsNumber: string, boardId: string | null): Promise<ListingRecord | null> {
-    const row = this.db
-      .prepare('SELECT * FROM listings WHERE mls_number = ? AND board_id = ?')
+    const row = this.statement('SELECT * FROM listings WHERE mls_number = ? AND board_id = ?')
       .get(mlsNumber, boardId ?? '') as Row | undefined;
     if (!row) return null;
     return {
@@ -492,7 +487,7 @@ export class SqliteStore implements Store {
   }
 
   async getHookSubscription(event: string): Promise<HookSubscription | null> {
-    const row = this.db.prepare('SELECT * FROM hook_subscriptions WHERE event = ?').get(event) as Row | undefined;
+    const row = this.statement('SELECT * FROM hook_subscriptions WHERE event = ?').get(event) as Row | undefined;
     if (!row) return null;
     const subscription: HookSubscription = { event: String(row.event), secret: String(row.secret), createdAt: String(row.created_at) };
     if (row.previous_secret !== null && row.previous_secret !== undefined) {
@@ -513,34 +508,29 @@ export class SqliteStore implements Store {
     at: string,
   ): Promise<boolean> {
     // The right-hand sides read the row as it was, so previous_secret gets the secret being replaced.
-    const result = this.db
-      .prepare(
-        `UPDATE hook_subscriptions SET previous_secret = secret, previous_valid_until = ?, rotated_at = ?, secret = ?
-         WHERE event = ? AND secret = ?`,
-      )
-      .run(previousValidUntil, at, secret, event, expected);
+    const result = this.statement(
+      `UPDATE hook_subscriptions SET previous_secret = secret, previous_valid_until = ?, rotated_at = ?, secret = ?
+       WHERE event = ? AND secret = ?`,
+    ).run(previousValidUntil, at, secret, event, expected);
     return result.changes === 1;
   }
 
   async createHookSubscription(event: string, secret: string, at: string): Promise<boolean> {
-    const result = this.db
-      .prepare('INSERT INTO hook_subscriptions (event, secret, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
+    const result = this.statement('INSERT INTO hook_subscriptions (event, secret, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING')
       .run(event, secret, at);
     return result.changes === 1;
   }
 
   async recordEvent(event: NewEvent): Promise<boolean> {
-    const result = this.db
-      .prepare(
-        `INSERT INTO events (event_id, event, source, path, received_at, verified, payload)
-         VALUES (@eventId, @event, @source, @path, @receivedAt, @verified, @payload) ON CONFLICT DO NOTHING`,
-      )
-      .run({ ...event, verified: event.verified ? 1 : 0 });
+    const result = this.statement(
+      `INSERT INTO events (event_id, event, source, path, received_at, verified, payload)
+       VALUES (@eventId, @event, @source, @path, @receivedAt, @verified, @payload) ON CONFLICT DO NOTHING`,
+    ).run({ ...event, verified: event.verified ? 1 : 0 });
     return result.changes === 1;
   }
 
   async getEvent(eventId: string): Promise<EventRecord | null> {
-    const row = this.db.prepare('SELECT * FROM events WHERE event_id = ?').get(eventId) as Row | undefined;
+    const row = this.statement('SELECT * FROM events WHERE event_id = ?').get(eventId) as Row | undefined;
     return row ? eventFromRow(row) : null;
   }
 
@@ -551,20 +541,16 @@ export class SqliteStore implements Store {
     ruleSetVersion: string | null,
     at: string,
   ): Promise<void> {
-    this.db
-      .prepare(
-        'UPDATE events SET outcome = ?, outcome_detail = ?, rule_set_version = ?, finished_at = ? WHERE event_id = ?',
-      )
-      .run(outcome, detail, ruleSetVersion, at, eventId);
+    this.statement(
+      'UPDATE events SET outcome = ?, outcome_detail = ?, rule_set_version = ?, finished_at = ? WHERE event_id = ?',
+    ).run(outcome, detail, ruleSetVersion, at, eventId);
   }
 
   async listEvents(filter: { since?: string; event?: string; limit?: number }): Promise<EventRecord[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM events WHERE (@since IS NULL OR received_at >= @since) AND (@event IS NULL OR event = @event)
-         ORDER BY received_at DESC LIMIT @limit`,
-      )
-      .all({ since: filter.since ?? null, event: filter.event ?? null, limit: filter.limit ?? 100 }) as Row[];
+    const rows = this.statement(
+      `SELECT * FROM events WHERE (@since IS NULL OR received_at >= @since) AND (@event IS NULL OR event = @event)
+       ORDER BY received_at DESC LIMIT @limit`,
+    ).all({ since: filter.since ?? null, event: filter.event ?? null, limit: filter.limit ?? 100 }) as Row[];
     return rows.map(eventFromRow);
   }
 
@@ -572,8 +558,8 @@ export class SqliteStore implements Store {
     const selectBatch = this.db
       .prepare('SELECT event_id FROM events WHERE received_at < ? ORDER BY received_at LIMIT ?')
       .pluck();
-    const deleteDeliveries = this.db.prepare('DELETE FROM deliveries WHERE event_id = ?');
-    const deleteEvent = this.db.prepare('DELETE FROM events WHERE event_id = ?');
+    const deleteDeliveries = this.statement('DELETE FROM deliveries WHERE event_id = ?');
+    const deleteEvent = this.statement('DELETE FROM events WHERE event_id = ?');
     const purged = { events: 0, deliveries: 0 };
     const purgeBatch = this.db.transaction((): number => {
       const eventIds = selectBatch.all(before, purgeBatchSize) as string[];
@@ -591,8 +577,8 @@ export class SqliteStore implements Store {
   }
 
   async recordEventTrace(eventId: string, trace: { matchedRules: readonly string[]; subjects: readonly EventSubject[] }): Promise<void> {
-    const setRules = this.db.prepare('UPDATE events SET matched_rules = ? WHERE event_id = ?');
-    const insertSubject = this.db.prepare(
+    const setRules = this.statement('UPDATE events SET matched_rules = ? WHERE event_id = ?');
+    const insertSubject = this.statement(
       `INSERT INTO event_subjects (kind, value, received_at, event_id)
        SELECT ?, ?, received_at, event_id FROM events WHERE event_id = ? ON CONFLICT DO NOTHING`,
     );
@@ -603,10 +589,9 @@ export class SqliteStore implements Store {
   }
 
   async getEventTrace(eventId: string): Promise<EventTrace | null> {
-    const row = this.db.prepare('SELECT matched_rules, replay_count FROM events WHERE event_id = ?').get(eventId) as Row | undefined;
+    const row = this.statement('SELECT matched_rules, replay_count FROM events WHERE event_id = ?').get(eventId) as Row | undefined;
     if (!row) return null;
-    const subjects = this.db
-      .prepare('SELECT kind, value FROM event_subjects WHERE event_id = ?')
+    const subjects = this.statement('SELECT kind, value FROM event_subjects WHERE event_id = ?')
       .all(eventId) as EventSubject[];
     return {
       matchedRules: row.matched_rules === null ? null : (JSON.parse(String(row.matched_rules)) as string[]),
@@ -621,12 +606,11 @@ export class SqliteStore implements Store {
       values.push(value);
       return '?';
     });
-    return (this.db.prepare(sql).all(...values) as Row[]).map(eventFromRow);
+    return (this.statement(sql).all(...values) as Row[]).map(eventFromRow);
   }
 
   async nextReplayNumber(eventId: string): Promise<number | null> {
-    const row = this.db
-      .prepare('UPDATE events SET replay_count = replay_count + 1 WHERE event_id = ? RETURNING replay_count')
+    const row = this.statement('UPDATE events SET replay_count = replay_count + 1 WHERE event_id = ? RETURNING replay_count')
       .get(eventId) as Row | undefined;
     return row ? Number(row.replay_count) : null;
   }
@@ -637,11 +621,11 @@ export class SqliteStore implements Store {
       values.push(value);
       return '?';
     });
-    return (this.db.prepare(sql).all(...values) as Row[]).map(deliveryFromRow);
+    return (this.statement(sql).all(...values) as Row[]).map(deliveryFromRow);
   }
 
   async recordDeliveries(deliveries: readonly NewDelivery[], at: string): Promise<void> {
-    const insert = this.db.prepare(
+    const insert = this.statement(
       `INSERT INTO deliveries (key, event_id, rule_id, rule_set_version, connector, recipient, created_at, updated_at)
        VALUES (@key, @eventId, @ruleId, @ruleSetVersion, @connector, @recipient, @at, @at) ON CONFLICT DO NOTHING`,
     );
@@ -651,13 +635,12 @@ export class SqliteStore implements Store {
   }
 
   async getDelivery(key: string): Promise<DeliveryRecord | null> {
-    const row = this.db.prepare('SELECT * FROM deliveries WHERE key = ?').get(key) as Row | undefined;
+    const row = this.statement('SELECT * FROM deliveries WHERE key = ?').get(key) as Row | undefined;
     return row ? deliveryFromRow(row) : null;
   }
 
   async listDeliveries(eventId: string): Promise<DeliveryRecord[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_at, key')
+    const rows = this.statement('SELECT * FROM deliveries WHERE event_id = ? ORDER BY created_at, key')
       .all(eventId) as Row[];
     return rows.map(deliveryFromRow);
   }
@@ -668,14 +651,12 @@ export class SqliteStore implements Store {
     details: { error?: string | null; receipt?: string | null; rateLimited?: boolean },
     at: string,
   ): Promise<void> {
-    this.db
-      .prepare(
-        `UPDATE deliveries SET status = @status, attempts = attempts + @attempt,
-           rate_limited_count = rate_limited_count + @rateLimited,
-           last_error = COALESCE(@error, CASE WHEN @status = 'sent' THEN NULL ELSE last_error END),
-           receipt = COALESCE(@receipt, receipt), updated_at = @at WHERE key = @key`,
-      )
-      .run({
+    this.statement(
+      `UPDATE deliveries SET status = @status, attempts = attempts + @attempt,
+         rate_limited_count = rate_limited_count + @rateLimited,
+         last_error = COALESCE(@error, CASE WHEN @status = 'sent' THEN NULL ELSE last_error END),
+         receipt = COALESCE(@receipt, receipt), updated_at = @at WHERE key = @key`,
+    ).run({
         key,
         status,
         attempt: status === 'sending' ? 1 : 0,
