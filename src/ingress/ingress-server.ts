@@ -5,10 +5,11 @@ import type { Socket } from 'node:net';
 /** Default time that in-flight requests get to finish when the server stops, in milliseconds. */
 export const defaultDrainMs = 10_000;
 
-/** State that stopping a server started here needs: its open connections and the responses not yet sent. */
+/** State that stopping a server started here needs: its open connections and the latest response of each. */
 interface ServerState {
   connections: Set<Socket>;
-  responses: Set<ServerResponse>;
+  /** Set per request instead of tracked with a listener, which kept the request path cheaper. */
+  responses: WeakMap<Socket, ServerResponse>;
   stopping: boolean;
 }
 
@@ -29,10 +30,9 @@ export function startIngressServer(
   host: string,
 ): Promise<Server> {
   return new Promise<Server>((resolve, reject) => {
-    const state: ServerState = { connections: new Set(), responses: new Set(), stopping: false };
+    const state: ServerState = { connections: new Set(), responses: new WeakMap(), stopping: false };
     const server = createServer((req, res) => {
-      state.responses.add(res);
-      res.once('close', () => state.responses.delete(res));
+      state.responses.set(req.socket, res);
       if (state.stopping) closeAfterResponse(res);
       handleRequest(req, res);
     });
@@ -71,7 +71,10 @@ export async function stopIngressServer(server: Server, drainMs = defaultDrainMs
   const state = serverStates.get(server);
   if (state) {
     state.stopping = true;
-    for (const res of state.responses) closeAfterResponse(res);
+    for (const socket of state.connections) {
+      const res = state.responses.get(socket);
+      if (res) closeAfterResponse(res);
+    }
   }
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   closeIdleConnections(server);
