@@ -5,7 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DemoWorld } from '../../src/demo/demo-world.js';
 import { startRepliersStandIn, type RepliersStandIn } from '../../src/demo/repliers-stand-in.js';
 import { RepliersApi, RepliersApiError } from '../../src/repliers/api-client.js';
-import { closedPort } from '../helpers/closed-port.js';
+import { freePort } from '../ingress/private-redis.js';
 
 function makeWorld(clientCount: number): DemoWorld {
   const clients = Array.from({ length: clientCount }, (_, index) => ({
@@ -176,7 +176,7 @@ describe('retries', () => {
   });
 
   it('reports a refused connection', async () => {
-    const baseUrl = `http://127.0.0.1:${await closedPort()}`;
+    const baseUrl = `http://127.0.0.1:${await freePort()}`;
     const nowhere = new RepliersApi({ baseUrl, apiKey: 'k', maxRetries: 1, backoffMs: 5 });
 
     const error = await caught(nowhere.listAgents());

@@ -10,7 +10,7 @@ import { startHub, type RunningHub } from '../../src/hub.js';
 import { createLogger } from '../../src/logger.js';
 import { mirrorEvents } from '../../src/sync/subscribe-hub.js';
 import { createProgressReporter } from '../../src/sync/sync-progress.js';
-import { closedPort } from '../helpers/closed-port.js';
+import { freePort } from '../ingress/private-redis.js';
 import { repoRoot, testHubSettings, type TestHubFolder } from '../helpers/test-hub.js';
 
 interface RunResult {
@@ -86,7 +86,8 @@ describe('hub sync', () => {
   });
 
   it('names the URL it could not reach', async () => {
-    const port = await closedPort();
+    // A port freed a moment ago refuses the connection. Port 1 would not do: fetch rejects it before connecting.
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
 
     const result = await runHub(['sync'], { ...env, REPLIERS_API_URL: url });
