@@ -10,6 +10,7 @@ import type { Connector, Delivery } from '../connectors/connector.js';
 import { createConnectors, templatesOf } from '../connectors/registry.js';
 import { createAdminSurface, type AdminSurface } from './admin/admin-surface.js';
 import type { Settings } from './config/settings.js';
+import { PortUnavailableError } from './http/port-unavailable.js';
 import { startProbeServer } from './http/probes.js';
 import { createIngressApp } from './ingress/app.js';
 import { HookSecrets } from './ingress/hook-secrets.js';
@@ -32,11 +33,6 @@ export type Role = 'all' | 'api' | 'worker';
 
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
-}
-
-/** Error for a server that could not listen because its port is in use. The message names the setting to change. */
-export class PortUnavailableError extends Error {
-  override readonly name = 'PortUnavailableError';
 }
 
 /**

@@ -4,7 +4,8 @@ import { loadSettings, SettingsError } from '../config/settings.js';
 import { loadEnvFile, type LoadedEnvFile } from '../config/env-file.js';
 import { describeSettings } from '../config/show-config.js';
 import { ListingsFileError } from '../demo/listings-file.js';
-import { PortUnavailableError, RedisUnavailableError } from '../hub.js';
+import { PortUnavailableError } from '../http/port-unavailable.js';
+import { RedisUnavailableError } from '../hub.js';
 import { StoreUnavailableError } from '../mirror/open-store.js';
 import { RuleLoadError } from '../rules/load-rules.js';
 import { SourcesFileError } from '../sources/sources-file.js';
@@ -15,7 +16,6 @@ import { SubscribeUrlError } from '../sync/subscribe-hub.js';
 import { checkRules, reloadRules, simulateRules, testRules } from './rules-commands.js';
 import { runDemo } from '../demo/run-demo.js';
 import { defaultStandInPort } from '../demo/serve-repliers.js';
-import { StandInPortError } from '../demo/repliers-stand-in.js';
 import { connectorStatusCommand, resumeConnectorCommand } from '../../connectors/connector-commands.js';
 
 function positiveInteger(value: string): number {
@@ -166,7 +166,7 @@ try {
     error instanceof UsageError ||
     error instanceof SettingsError || error instanceof RedisUnavailableError || error instanceof StoreUnavailableError ||
     error instanceof PortUnavailableError ||
-    error instanceof ListingsFileError || error instanceof StandInPortError ||
+    error instanceof ListingsFileError ||
     error instanceof SourcesFileError || error instanceof RepliersApiError || error instanceof SubscribeUrlError) {
     console.error(`hub: ${error.message}`);
     process.exit(1);

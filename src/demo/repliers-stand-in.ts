@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PortUnavailableError } from '../http/port-unavailable.js';
 import type { RepliersWebhook } from '../repliers/api-client.js';
 import { isRepliersEvent } from '../repliers/events.js';
 import type { RepliersAgent, RepliersClient, RepliersFavorite } from '../repliers/types.js';
@@ -100,11 +101,6 @@ export interface StandInOptions {
   port?: number;
   /** Called once per finished response, such as `GET /clients/5001` with 200. */
   onResponse?: (request: string, status: number) => void;
-}
-
-/** An error for a stand-in port that is already in use or that this user may not listen on. */
-export class StandInPortError extends Error {
-  override readonly name = 'StandInPortError';
 }
 
 export async function startRepliersStandIn(world: DemoWorld, options: StandInOptions = {}): Promise<RepliersStandIn> {
@@ -275,14 +271,14 @@ export async function startRepliersStandIn(world: DemoWorld, options: StandInOpt
   };
 }
 
-/** Listens on 127.0.0.1 only, and turns a port that is taken or not allowed into a {@link StandInPortError}. */
+/** Listens on 127.0.0.1 only, and turns a port that is taken or not allowed into a {@link PortUnavailableError}. */
 function listen(server: Server, port: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const fail = (error: NodeJS.ErrnoException): void => {
       if (error.code === 'EADDRINUSE') {
-        reject(new StandInPortError(`port ${port} on 127.0.0.1 is already in use: stop the program that listens there, or choose another port with --port`));
+        reject(new PortUnavailableError(`port ${port} on 127.0.0.1 is already in use: stop the program that listens there, or choose another port with --port`));
       } else if (error.code === 'EACCES') {
-        reject(new StandInPortError(`port ${port} on 127.0.0.1 may not be used by this user: choose a port above 1023 with --port`));
+        reject(new PortUnavailableError(`port ${port} on 127.0.0.1 may not be used by this user: choose a port above 1023 with --port`));
       } else {
         reject(error);
       }

@@ -39,7 +39,7 @@ function describeFavoritedListings(world: DemoWorld): string[] {
  * Starts the stand-in on 127.0.0.1 and prints its URL, its API key, the settings that point a hub at it and the
  * favorited listings. It serves until its `close` is called.
  *
- * @throws StandInPortError when the port is taken, and ListingsFileError for a listings file that cannot be used.
+ * @throws PortUnavailableError when the port is taken, and ListingsFileError for a listings file that cannot be used.
  */
 export async function serveRepliersStandIn(options: ServeStandInOptions = {}): Promise<RepliersStandIn> {
   const print = options.print ?? ((line: string) => console.log(line));
