@@ -70,9 +70,9 @@ const statusWidth = 13;
 function describeDelivery(world: DemoWorld, delivery: DeliveryRecord, outboxDir: string): string {
   const where = delivery.status === 'sent' ? (delivery.receipt ?? '') : (delivery.lastError ?? '');
   const inOutbox = delivery.status === 'sent' && where.startsWith(outboxDir + path.sep);
-  const shown = inOutbox ? displayPath(where) : where;
+  const location = inOutbox ? displayPath(where) : where;
   const status = inOutbox ? 'sent (outbox)' : delivery.status;
-  return `    ${delivery.connector.padEnd(10)} ${status.padEnd(statusWidth)} ${describeRecipient(world, delivery.recipient)}  (rule ${delivery.ruleId})\n      ${shown}`;
+  return `    ${delivery.connector.padEnd(10)} ${status.padEnd(statusWidth)} ${describeRecipient(world, delivery.recipient)}  (rule ${delivery.ruleId})\n      ${location}`;
 }
 
 async function sendEvent(standIn: RepliersStandIn, event: string, label: string, body: unknown): Promise<SentEvent> {

@@ -8,7 +8,7 @@ export const defaultDrainMs = 10_000;
 /** State that stopping a server started here needs: its open connections and the latest response of each. */
 interface ServerState {
   connections: Set<Socket>;
-  /** Set per request instead of tracked with a listener, which kept the request path cheaper. */
+  /** The response of each connection's latest request, set per request because a listener per request cost more. */
   responses: WeakMap<Socket, ServerResponse>;
   stopping: boolean;
 }
@@ -53,11 +53,11 @@ export function startIngressServer(
  * Closes the connections of `server` that carry no request: keep-alive connections idle after their response, and
  * connections that have not sent a byte. A connection that has sent part of a request is kept, so the request can finish.
  */
-function closeIdleConnections(server: Server): void {
+function closeIdleConnections(server: Server, state: ServerState | undefined): void {
   server.closeIdleConnections();
   // Node 20's closeIdleConnections() counts a connection as busy from the moment it opens, so it skips a client
   // that connected and sent nothing.
-  for (const socket of serverStates.get(server)?.connections ?? []) {
+  for (const socket of state?.connections ?? []) {
     if (socket.bytesRead === 0) socket.destroy();
   }
 }
@@ -77,9 +77,9 @@ export async function stopIngressServer(server: Server, drainMs = defaultDrainMs
     }
   }
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  closeIdleConnections(server);
+  closeIdleConnections(server, state);
   // A connection becomes idle only after its response, which may be written after close() was called.
-  const idleSweep = setInterval(() => closeIdleConnections(server), 50);
+  const idleSweep = setInterval(() => closeIdleConnections(server, state), 50);
   const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
   try {
     await closed;

@@ -28,8 +28,7 @@ const reconcileRuns = new Counter({
 });
 
 // The two gauges below join the registry only once they hold a value, because prom-client exports an unset gauge
-// without labels as 0: a staleness alert would read that 0 as a success in 1970, and a dashboard as a run that took
-// no time.
+// without labels as 0. A staleness alert would read that 0 as a success in 1970, and a dashboard as an instant run.
 const reconcileLastSuccess = new Gauge({
   name: 'hub_mirror_reconcile_last_success_seconds',
   help: 'Unix time at which the last reconcile that read every client finished, exported once such a reconcile has finished.',

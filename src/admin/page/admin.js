@@ -149,8 +149,8 @@ async function searchEvents(more = false) {
   $('#event-table tbody').append(...rows);
   state.cursor = page.nextCursor;
   $('#more-events').hidden = !page.nextCursor;
-  const shown = $('#event-table tbody').children.length;
-  say(`${shown} ${shown === 1 ? 'event' : 'events'} shown.`);
+  const rowCount = $('#event-table tbody').children.length;
+  say(`${rowCount} ${rowCount === 1 ? 'event' : 'events'} shown.`);
 }
 
 function describeAction(action) {

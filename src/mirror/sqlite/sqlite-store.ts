@@ -210,8 +210,8 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * Returns the statement of `sql`, prepared at its first use. SQLite parses and plans a statement when it is
-   * prepared; preparing on every call took about 8% of the hub's CPU time in a profile of bench/latency.ts.
+   * Returns the statement of `sql`, prepared at its first use. Preparing parses and plans the SQL, and doing it on
+   * every call took about 8% of the hub's CPU time in a profile of bench/latency.ts.
    */
   private statement(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
