@@ -8,6 +8,7 @@ import type { ContextBlock, KnownBlock, SectionBlock } from '@slack/web-api';
 import { ConnectorError, type Delivery } from '../connector.js';
 import { describeLastStatus, formatPrice, formatPriceChange, listingLabel, personName, salePriceLines } from '../format.js';
 import { escapeMrkdwn, escapeMrkdwnLine, isHttpUrl, mrkdwnLink } from './escape.js';
+import { countOf } from '../../src/plural.js';
 
 export const slackTemplates = ['favorite-created', 'price-drop', 'listing-sold'] as const;
 export type SlackTemplate = (typeof slackTemplates)[number];
@@ -114,7 +115,7 @@ function peopleLine(delivery: Delivery): string {
   if (delivery.client) {
     parts.push(`Client: ${escapeMrkdwnLine(personName(delivery.client))}`);
   } else if (delivery.favoriteCount > 0) {
-    parts.push(`Favorited by ${delivery.favoriteCount} ${delivery.favoriteCount === 1 ? 'client' : 'clients'}`);
+    parts.push(`Favorited by ${countOf(delivery.favoriteCount, 'client')}`);
   }
   if (delivery.agent) parts.push(`Agent: ${escapeMrkdwnLine(personName(delivery.agent))}`);
   return parts.join(' · ');
